@@ -1,0 +1,70 @@
+"""The operator's REST API under /admin/api: the same operations as the CLI, behind the operator token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from hub import agreements, parties
+from hub.config import masked
+from hub.errors import InvalidParameters
+from hub.keys import DB, SETTINGS
+from hub.validation import parse_model, read_json
+
+
+def _json(data: BaseModel | Sequence[BaseModel] | dict[str, Any], status: int = 200) -> web.Response:
+    if isinstance(data, BaseModel):
+        payload: Any = data.model_dump(mode="json")
+    elif isinstance(data, Sequence):
+        payload = [item.model_dump(mode="json") for item in data]
+    else:
+        payload = data
+    return web.json_response(payload, status=status)
+
+
+def _int_param(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdigit():
+        raise InvalidParameters(f"{text!r} is not a number", field=name)
+    return int(text)
+
+
+async def list_parties(request: web.Request) -> web.Response:
+    return _json(await parties.list_parties(request.app[DB], request.app[SETTINGS]))
+
+
+async def add_party(request: web.Request) -> web.Response:
+    data = parse_model(parties.PartyCreate, await read_json(request))
+    view = await parties.add_party(request.app[DB], request.app[SETTINGS], data)
+    return _json(view, status=201)
+
+
+async def show_party(request: web.Request) -> web.Response:
+    party_id = _int_param(request, "id")
+    return _json(await parties.get_party(request.app[DB], request.app[SETTINGS], party_id))
+
+
+async def suspend_party(request: web.Request) -> web.Response:
+    party_id = _int_param(request, "id")
+    return _json(await parties.suspend_party(request.app[DB], request.app[SETTINGS], party_id))
+
+
+async def list_agreements(request: web.Request) -> web.Response:
+    return _json(await agreements.list_agreements(request.app[DB]))
+
+
+async def add_agreement(request: web.Request) -> web.Response:
+    data = parse_model(agreements.AgreementCreate, await read_json(request))
+    return _json(await agreements.add_agreement(request.app[DB], data), status=201)
+
+
+async def remove_agreement(request: web.Request) -> web.Response:
+    agreement_id = _int_param(request, "id")
+    return _json(await agreements.remove_agreement(request.app[DB], agreement_id=agreement_id))
+
+
+async def show_config(request: web.Request) -> web.Response:
+    return _json(masked(request.app[SETTINGS]))

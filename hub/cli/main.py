@@ -1,0 +1,264 @@
+"""``roamhub``: serve the hub and administer it.
+
+Exit codes: 0 done, 2 bad input (usage, validation, configuration), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from hub import agreements, parties
+from hub.cli import output
+from hub.config import ConfigError, Settings, load_settings, masked
+from hub.errors import ClientError, HubError
+from hub.store import migrate
+from hub.store.db import Database
+from schemas.canonical.party import Protocol
+
+T = TypeVar("T")
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    db = Database(settings.database)
+    try:
+        await migrate.upgrade(db.engine)
+        return await work(db)
+    finally:
+        await db.close()
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.server import serve
+
+    await serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database)
+    try:
+        await migrate.upgrade(db.engine)
+        revision = await migrate.current_revision(db.engine)
+    finally:
+        await db.close()
+    print(f"database at revision {revision} (head {migrate.head_revision()})")
+    return 0
+
+
+async def cmd_party_add(args: argparse.Namespace, settings: Settings) -> int:
+    data = parties.PartyCreate.model_validate(
+        {
+            "name": args.name,
+            "country_code": args.country,
+            "party_id": args.party_id,
+            "roles": args.role,
+            "protocol": args.protocol,
+            "base_url": args.base_url,
+            "operator_id": args.operator_id,
+            "provider_id": args.provider_id,
+        }
+    )
+    view = await _with_db(settings, lambda db: parties.add_party(db, settings, data))
+    output.emit_json(view) if args.json else print(output.party_detail(view))
+    return 0
+
+
+async def cmd_party_list(args: argparse.Namespace, settings: Settings) -> int:
+    views = await _with_db(settings, lambda db: parties.list_parties(db, settings))
+    output.emit_json(views) if args.json else print(output.party_table(views))
+    return 0
+
+
+async def cmd_party_show(args: argparse.Namespace, settings: Settings) -> int:
+    view = await _with_db(settings, lambda db: parties.get_party(db, settings, args.id))
+    output.emit_json(view) if args.json else print(output.party_detail(view))
+    return 0
+
+
+async def cmd_party_suspend(args: argparse.Namespace, settings: Settings) -> int:
+    view = await _with_db(settings, lambda db: parties.suspend_party(db, settings, args.id))
+    output.emit_json(view) if args.json else print(f"Party {view.id} ({view.name}) is now {view.status}.")
+    return 0
+
+
+def _pair(args: argparse.Namespace) -> agreements.AgreementCreate:
+    return agreements.AgreementCreate.model_validate({"cpo": args.cpo, "emsp": args.emsp})
+
+
+async def cmd_agreement_add(args: argparse.Namespace, settings: Settings) -> int:
+    data = _pair(args)
+    view = await _with_db(settings, lambda db: agreements.add_agreement(db, data))
+    output.emit_json(view) if args.json else print(f"Agreement {view.id}: {view.cpo} <-> {view.emsp}")
+    if settings.agreements == "open" and not args.json:
+        print("note: the policy is 'open', so every pair may roam; set agreements = \"explicit\" to enforce")
+    return 0
+
+
+async def cmd_agreement_list(args: argparse.Namespace, settings: Settings) -> int:
+    views = await _with_db(settings, agreements.list_agreements)
+    if args.json:
+        output.emit_json(
+            {"policy": settings.agreements, "agreements": [v.model_dump(mode="json") for v in views]}
+        )
+    else:
+        print(f"policy: {settings.agreements}")
+        print(output.agreement_table(views))
+    return 0
+
+
+async def cmd_agreement_remove(args: argparse.Namespace, settings: Settings) -> int:
+    pair = _pair(args) if args.cpo or args.emsp else None
+    view = await _with_db(
+        settings, lambda db: agreements.remove_agreement(db, agreement_id=args.id, pair=pair)
+    )
+    output.emit_json(view) if args.json else print(f"Removed agreement {view.id}: {view.cpo} <-> {view.emsp}")
+    return 0
+
+
+async def cmd_config_show(args: argparse.Namespace, settings: Settings) -> int:
+    data = masked(settings)
+    if args.json:
+        output.emit_json(data)
+    else:
+        print(json.dumps(data, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roamhub", description="An EV-charging roaming hub (OCPI 2.2.1, OICP 2.3)."
+    )
+    parser.add_argument(
+        "--config", help="configuration file (default: config/roamhub.toml, or ROAMHUB_CONFIG)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the hub")
+    serve.add_argument("--host", help="address to listen on (default from config: host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default from config: port)")
+    serve.set_defaults(run=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
+        run=cmd_db_upgrade
+    )
+
+    party = sub.add_parser("party", help="admit and manage partner parties").add_subparsers(
+        dest="party_command", required=True
+    )
+    add = party.add_parser("add", help="admit a party")
+    add.add_argument("--name", required=True)
+    add.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 country code, e.g. NL")
+    add.add_argument("--party-id", required=True, help="three-character party id, e.g. ABC")
+    add.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        type=str.upper,
+        metavar="ROLE",
+        help=f"one of {', '.join(r.value for r in sorted(parties.ADMISSIBLE_ROLES))}; repeat for several",
+    )
+    add.add_argument("--protocol", required=True, type=str.lower, choices=[p.value for p in Protocol])
+    add.add_argument("--base-url", help="OICP: the URL the hub calls the partner at")
+    add.add_argument("--operator-id", help="OICP CPO: OperatorID (default COUNTRY*PARTY)")
+    add.add_argument("--provider-id", help="OICP eMSP: ProviderID (default COUNTRY-PARTY)")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(run=cmd_party_add)
+    listing = party.add_parser("list", help="list admitted parties")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_party_list)
+    for name, run, text in (
+        ("show", cmd_party_show, "show one party"),
+        ("suspend", cmd_party_suspend, "suspend a party: its traffic stops and its tokens are revoked"),
+    ):
+        cmd = party.add_parser(name, help=text)
+        cmd.add_argument("id", type=int)
+        cmd.add_argument("--json", action="store_true")
+        cmd.set_defaults(run=run)
+
+    agreement = sub.add_parser("agreement", help="roaming agreements").add_subparsers(
+        dest="agreement_command", required=True
+    )
+    a_add = agreement.add_parser("add", help="let a CPO and an eMSP roam (policy 'explicit')")
+    a_add.add_argument("--cpo", required=True, metavar="CC-PID")
+    a_add.add_argument("--emsp", required=True, metavar="CC-PID")
+    a_add.add_argument("--json", action="store_true")
+    a_add.set_defaults(run=cmd_agreement_add)
+    a_list = agreement.add_parser("list", help="list agreements and the policy")
+    a_list.add_argument("--json", action="store_true")
+    a_list.set_defaults(run=cmd_agreement_list)
+    a_rm = agreement.add_parser("remove", help="remove an agreement by id, or by --cpo and --emsp")
+    a_rm.add_argument("id", type=int, nargs="?")
+    a_rm.add_argument("--cpo", metavar="CC-PID")
+    a_rm.add_argument("--emsp", metavar="CC-PID")
+    a_rm.add_argument("--json", action="store_true")
+    a_rm.set_defaults(run=cmd_agreement_remove)
+
+    config = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="config_command", required=True
+    )
+    show = config.add_parser("show", help="the effective configuration, secrets masked")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_config_show)
+    return parser
+
+
+# Model fields as the command line spells them, so an error names the flag the operator typed.
+_FLAGS = {
+    "country_code": "--country",
+    "party_id": "--party-id",
+    "roles": "--role",
+    "protocol": "--protocol",
+    "name": "--name",
+    "base_url": "--base-url",
+    "operator_id": "--operator-id",
+    "provider_id": "--provider-id",
+    "cpo": "--cpo",
+    "emsp": "--emsp",
+}
+
+
+def _client_error(exc: ClientError) -> str:
+    if exc.field:
+        head, _, rest = exc.field.partition(".")
+        flag = _FLAGS.get(head, exc.field)
+        return f"{flag}{'.' + rest if rest else ''}: {exc.message}"
+    return exc.message
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"roamhub: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from hub.validation import first_error
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    run: Command = args.run
+    try:
+        return asyncio.run(run(args, settings))
+    except ValidationError as exc:
+        return _fail(_client_error(first_error(exc)), 2)
+    except ClientError as exc:
+        return _fail(_client_error(exc), 2)
+    except HubError as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:  # pragma: no cover - the console script
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Configuration: ``config/roamhub.toml`` overridden by ``ROAMHUB_*`` environment variables.
+
+Every key has a default, so the hub runs with no file at all. A top-level key ``port`` is overridden by
+``ROAMHUB_PORT``; a key ``url`` in section ``[database]`` by ``ROAMHUB_DATABASE_URL``. Anything unknown or
+invalid stops the start with a :class:`ConfigError` that names the key and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from schemas.canonical.party import CountryCode, PartyCode
+
+DEFAULT_CONFIG_FILE = Path("config/roamhub.toml")
+ENV_PREFIX = "ROAMHUB_"
+# Environment variables with the prefix that are not configuration keys.
+_ENV_NOT_SETTINGS = {"ROAMHUB_CONFIG"}
+_ENV_NOT_SETTINGS_PREFIXES = ("ROAMHUB_TEST_",)
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///var/roamhub.db"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class AdminSettings(_Section):
+    token: SecretStr | None = None
+
+
+class LogSettings(_Section):
+    format: Literal["console", "json"] = "console"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class OcpiSettings(_Section):
+    timeout: float = Field(default=10.0, gt=0, description="seconds before a forwarded request is 4002")
+    authorize_timeout: float = Field(default=3.0, gt=0)
+    connect_timeout: float = Field(default=3.0, gt=0)
+    liveness_interval: float = Field(default=300.0, gt=0, description="seconds of silence before a check")
+    credentials_grace_period: float = Field(default=300.0, ge=0)
+    accept_raw_tokens: bool = True
+    page_limit: int = Field(default=100, ge=1, le=10_000)
+
+
+class SecuritySettings(_Section):
+    secret_key: SecretStr | None = None
+    secret_key_file: str = "var/secret.key"  # noqa: S105 - a path, not a secret
+
+
+class Settings(_Section):
+    public_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    agreements: Literal["open", "explicit"] = "open"
+    data_dir: str = "var"
+    name: str = "roamhub"
+    country_code: CountryCode = "NL"
+    party_id: PartyCode = "HUB"
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+
+    database: DatabaseSettings = DatabaseSettings()
+    admin: AdminSettings = AdminSettings()
+    log: LogSettings = LogSettings()
+    ocpi: OcpiSettings = OcpiSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def url(self, path: str) -> str:
+        """An absolute URL partners can use: every URL the hub hands out comes from here."""
+        return f"{self.public_url}/{path.lstrip('/')}"
+
+
+_SECTIONS = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
+}
+
+
+def _env_names() -> dict[str, tuple[str, ...]]:
+    names: dict[str, tuple[str, ...]] = {}
+    for name in Settings.model_fields:
+        section = _SECTIONS.get(name)
+        if section is None:
+            names[f"{ENV_PREFIX}{name.upper()}"] = (name,)
+            continue
+        for key in section.model_fields:
+            names[f"{ENV_PREFIX}{name.upper()}_{key.upper()}"] = (name, key)
+    return names
+
+
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the file (if any), apply the environment, validate; raise ConfigError naming the bad key."""
+    environ = os.environ if environ is None else environ
+    explicit = path or environ.get("ROAMHUB_CONFIG")
+    file = Path(explicit) if explicit else DEFAULT_CONFIG_FILE
+    raw: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        for key, value in raw.items():
+            if isinstance(value, dict):
+                for sub in value:
+                    sources[(key, sub)] = f"[{key}] {sub} in {file}"
+            else:
+                sources[(key,)] = f"{key} in {file}"
+    elif explicit:
+        raise ConfigError(f"configuration file {file} does not exist")
+    known = _env_names()
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _ENV_NOT_SETTINGS:
+            continue
+        if name.startswith(_ENV_NOT_SETTINGS_PREFIXES):
+            continue
+        loc = known.get(name)
+        if loc is None:
+            raise ConfigError(f"{name}: unknown setting (known: {', '.join(sorted(known))})")
+        target = raw
+        for part in loc[:-1]:
+            target = target.setdefault(part, {})
+        target[loc[-1]] = value
+        sources[loc] = name
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"])
+            where = sources.get(loc) or sources.get(loc[:1]) or ".".join(loc)
+            problems.append(f"{where}: {error['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data, secrets shown as ``***`` (or null when unset)."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    data["database"]["url"] = _mask_url(settings.database.url)
+    return data
+
+
+def _mask_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    user = creds.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

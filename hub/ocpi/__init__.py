@@ -1,0 +1,1 @@
+"""The OCPI 2.2.1 front door and partner client."""

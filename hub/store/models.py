@@ -1,0 +1,106 @@
+"""The hub's tables. Schema changes go through Alembic migrations (``hub/store/migrations``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from hub.store.types import UTCDateTime, utcnow
+
+# Stable constraint names, so migrations can refer to them on both backends.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _party_fk() -> Any:
+    return Column(Integer, ForeignKey("party.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class Party(SQLModel, table=True):
+    """A partner the operator admitted: one platform, speaking one protocol, in one or more roles."""
+
+    __tablename__ = "party"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    protocol: str = Field(max_length=8)
+    status: str = Field(max_length=16, default="PLANNED")
+    base_url: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PartyRole(SQLModel, table=True):
+    """One (country, party, role) a partner may speak for; unique across the hub."""
+
+    __tablename__ = "party_role"
+    __table_args__ = (UniqueConstraint("country_code", "party_id", "role", name="uq_party_role_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_fk: int = Field(sa_column=_party_fk())
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    role: str = Field(max_length=8)
+    oicp_id: str | None = Field(default=None, max_length=16, unique=True)
+
+
+class CredentialToken(SQLModel, table=True):
+    """A token a partner presents to the hub, kept only as its SHA-256 hash.
+
+    ``kind`` is ``A`` (one-time registration token) or ``C`` (the token of a registered platform).
+    ``expires_at`` bounds a token's life, e.g. the old token C's grace period after a re-key.
+    """
+
+    __tablename__ = "credential_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_fk: int = Field(sa_column=_party_fk())
+    kind: str = Field(max_length=1)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OcpiConnection(SQLModel, table=True):
+    """How the hub calls a registered OCPI platform: its version, endpoints and token B (encrypted)."""
+
+    __tablename__ = "ocpi_connection"
+
+    party_fk: int = Field(
+        sa_column=Column(Integer, ForeignKey("party.id", ondelete="CASCADE"), primary_key=True)
+    )
+    version: str = Field(max_length=8)
+    versions_url: str = Field(max_length=255)
+    token_b: str = Field(sa_type=Text)
+    endpoints: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    roles: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    registered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Agreement(SQLModel, table=True):
+    """A roaming agreement: this CPO and this eMSP may exchange traffic (policy ``explicit``)."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (
+        UniqueConstraint(
+            "cpo_country_code", "cpo_party_id", "emsp_country_code", "emsp_party_id", name="uq_agreement_pair"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cpo_country_code: str = Field(max_length=2)
+    cpo_party_id: str = Field(max_length=3)
+    emsp_country_code: str = Field(max_length=2)
+    emsp_party_id: str = Field(max_length=3)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

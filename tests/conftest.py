@@ -1,0 +1,97 @@
+"""Shared fixtures: a settings object per test, a database on SQLite and (when reachable) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+
+from hub.app import create_app
+from hub.config import AdminSettings, DatabaseSettings, SecuritySettings, Settings
+from hub.store import migrate
+from hub.store.db import Database
+
+POSTGRES_URL = os.environ.get("ROAMHUB_TEST_POSTGRES_URL")
+NO_POSTGRES = "PostgreSQL tests need ROAMHUB_TEST_POSTGRES_URL (CI sets it; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+ADMIN_TOKEN = "test-operator-token"
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _fresh_postgres_database() -> tuple[str, str]:
+    """A new, empty database on the test server, so every test starts from nothing."""
+    assert POSTGRES_URL is not None
+    name = f"roamhub_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain(POSTGRES_URL))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    assert POSTGRES_URL is not None
+    admin = await asyncpg.connect(_plain(POSTGRES_URL))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'var' / 'roamhub.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    url, name = await _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "public_url": "http://hub.test:8080",
+        "data_dir": str(tmp_path / "var"),
+        "database": DatabaseSettings(url=db_url),
+        "admin": AdminSettings(token=SecretStr(ADMIN_TOKEN)),
+        "security": SecuritySettings(secret_key_file=str(tmp_path / "var" / "secret.key")),
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database)
+    await migrate.upgrade(database.engine)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
