@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub import agreements, parties
 from hub.config import masked
 from hub.errors import InvalidParameters
-from hub.keys import DB, SETTINGS
+from hub.keys import DB, OCPI, SETTINGS
+from hub.ocpi import registration
 from hub.validation import parse_model, read_json
 
 
@@ -50,6 +51,26 @@ async def show_party(request: web.Request) -> web.Response:
 async def suspend_party(request: web.Request) -> web.Response:
     party_id = _int_param(request, "id")
     return _json(await parties.suspend_party(request.app[DB], request.app[SETTINGS], party_id))
+
+
+async def new_token(request: web.Request) -> web.Response:
+    party_id = _int_param(request, "id")
+    return _json(
+        await parties.new_registration_token(request.app[DB], request.app[SETTINGS], party_id), status=201
+    )
+
+
+class ConnectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    versions_url: Annotated[str, Field(pattern=r"^https?://")]
+    token_a: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+async def connect_party(request: web.Request) -> web.Response:
+    party_id = _int_param(request, "id")
+    data = parse_model(ConnectRequest, await read_json(request))
+    return _json(await registration.connect(request.app[OCPI], party_id, data.versions_url, data.token_a))
 
 
 async def list_agreements(request: web.Request) -> web.Response:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
+import aiohttp
 import structlog
 from aiohttp import web
 
+from hub import outbox
 from hub.config import Settings
 from hub.crypto import admin_token, load_vault
-from hub.keys import ADMIN_TOKEN, DB, METRICS, SETTINGS, VAULT
+from hub.keys import ADMIN_TOKEN, DB, DISPATCHER, HTTP, METRICS, OCPI, PRESENCE, ROUTING, SETTINGS, VAULT
 from hub.metrics import Metrics
 from hub.middleware import admin_auth, request_context
+from hub.ocpi import hubclientinfo
+from hub.ocpi.client import OcpiClient
+from hub.ocpi.context import OcpiContext
+from hub.ocpi.presence import Presence
+from hub.outbox import Dispatcher
 from hub.routes import routes
+from hub.routing import RoutingCore
 from hub.store import migrate
 from hub.store.db import Database
 
@@ -29,6 +38,8 @@ def create_app(settings: Settings) -> web.Application:
     app[VAULT] = load_vault(settings)
     app[ADMIN_TOKEN] = admin_token(settings)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(_ocpi)
     app.router.add_routes(routes())
     return app
 
@@ -41,3 +52,38 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     log.info("database.ready", backend=db.engine.dialect.name)
     yield
     await db.close()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    """One outbound HTTP session per process, with bounded connections (DESIGN.md: outbound HTTP)."""
+    connector = aiohttp.TCPConnector(limit=512, limit_per_host=64, ttl_dns_cache=300)
+    async with aiohttp.ClientSession(connector=connector, raise_for_status=False) as session:
+        app[HTTP] = session
+        yield
+
+
+async def _ocpi(app: web.Application) -> AsyncIterator[None]:
+    """The OCPI side: partner client, outbox dispatcher (HubClientInfo pushes) and liveness checks."""
+    settings = app[SETTINGS]
+    holder: list[Dispatcher] = []
+    ctx = OcpiContext(
+        db=app[DB],
+        settings=settings,
+        vault=app[VAULT],
+        client=OcpiClient(app[HTTP], settings.ocpi),
+        wake=lambda: holder[0].wake() if holder else None,
+    )
+    dispatcher = Dispatcher(
+        app[DB],
+        {outbox.CLIENT_INFO: functools.partial(hubclientinfo.push, ctx)},
+        poll_interval=settings.outbox_poll_interval,
+    )
+    holder.append(dispatcher)
+    presence = Presence(ctx)
+    app[OCPI], app[DISPATCHER], app[PRESENCE] = ctx, dispatcher, presence
+    app[ROUTING] = RoutingCore(app[DB], settings)
+    dispatcher.start()
+    presence.start()
+    yield
+    await presence.stop()
+    await dispatcher.stop()

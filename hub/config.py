@@ -79,6 +79,7 @@ class Settings(_Section):
     country_code: CountryCode = "NL"
     party_id: PartyCode = "HUB"
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    outbox_poll_interval: float = Field(default=0.5, gt=0, le=60)
 
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import aiohttp
 from aiohttp import web
 
 from hub.config import Settings
@@ -14,3 +17,15 @@ DB = web.AppKey("db", Database)
 VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+if TYPE_CHECKING:
+    from hub.ocpi.context import OcpiContext
+    from hub.ocpi.presence import Presence
+    from hub.outbox import Dispatcher
+    from hub.routing import RoutingCore
+
+OCPI: web.AppKey[OcpiContext] = web.AppKey("ocpi")
+PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
+DISPATCHER: web.AppKey[Dispatcher] = web.AppKey("dispatcher")
+ROUTING: web.AppKey[RoutingCore] = web.AppKey("routing")

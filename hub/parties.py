@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub import outbox
 from hub.config import Settings
 from hub.crypto import hash_token, new_token
 from hub.errors import Conflict, InvalidParameters, NotFound
@@ -193,6 +194,7 @@ async def add_party(db: Database, settings: Settings, data: PartyCreate) -> Part
                 for role in data.roles
             ]
             session.add_all(roles)
+            outbox.enqueue(session, outbox.CLIENT_INFO, {"party_fk": party.id})  # announced as PLANNED
             if token_a is not None:
                 session.add(CredentialToken(party_fk=party.id, kind="A", token_hash=hash_token(token_a)))
     except IntegrityError as exc:
@@ -229,10 +231,13 @@ async def get_party(db: Database, settings: Settings, party_id: int) -> PartyVie
     return _view(party, roles[party_id], settings)
 
 
-async def set_status(session: AsyncSession, party: Party, status: ConnectionStatus) -> None:
+def set_status(session: AsyncSession, party: Party, status: ConnectionStatus) -> None:
+    """Change a party's status and, in the same transaction, queue the HubClientInfo push announcing it."""
     party.status = status.value
     party.updated_at = utcnow()
     session.add(party)
+    assert party.id is not None
+    outbox.enqueue(session, outbox.CLIENT_INFO, {"party_fk": party.id})
 
 
 async def suspend_party(db: Database, settings: Settings, party_id: int) -> PartyView:
@@ -241,7 +246,7 @@ async def suspend_party(db: Database, settings: Settings, party_id: int) -> Part
         party = await session.get(Party, party_id, with_for_update=True)
         if party is None:
             raise NotFound(f"no party with id {party_id}", field="id")
-        await set_status(session, party, ConnectionStatus.SUSPENDED)
+        set_status(session, party, ConnectionStatus.SUSPENDED)
         await session.execute(
             update(CredentialToken)
             .where(col(CredentialToken.party_fk) == party_id)
@@ -249,3 +254,26 @@ async def suspend_party(db: Database, settings: Settings, party_id: int) -> Part
             .values(revoked_at=utcnow())
         )
     return await get_party(db, settings, party_id)
+
+
+async def new_registration_token(db: Database, settings: Settings, party_id: int) -> PartyView:
+    """A fresh token A for an OCPI party (e.g. after it unregistered); older unused ones stop working."""
+    token_a = new_token()
+    async with db.transaction() as session:
+        party = await session.get(Party, party_id, with_for_update=True)
+        if party is None:
+            raise NotFound(f"no party with id {party_id}", field="id")
+        if party.protocol != Protocol.OCPI:
+            raise InvalidParameters("only OCPI parties register with a token A", field="id")
+        await session.execute(
+            update(CredentialToken)
+            .where(col(CredentialToken.party_fk) == party_id, col(CredentialToken.kind) == "A")
+            .where(col(CredentialToken.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+        )
+        session.add(CredentialToken(party_fk=party_id, kind="A", token_hash=hash_token(token_a)))
+        if party.status != ConnectionStatus.PLANNED:
+            set_status(session, party, ConnectionStatus.PLANNED)
+    view = await get_party(db, settings, party_id)
+    view.token_a = token_a
+    return view

@@ -5,6 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub import admin_api, health
+from hub.ocpi import functional, platform
+from hub.ocpi.context import VERSION
+
+OCPI = f"/ocpi/{VERSION}"
 
 
 def routes() -> list[web.RouteDef]:
@@ -16,8 +20,20 @@ def routes() -> list[web.RouteDef]:
         web.post("/admin/api/parties", admin_api.add_party),
         web.get("/admin/api/parties/{id}", admin_api.show_party),
         web.post("/admin/api/parties/{id}/suspend", admin_api.suspend_party),
+        web.post("/admin/api/parties/{id}/token", admin_api.new_token),
+        web.post("/admin/api/parties/{id}/connect", admin_api.connect_party),
         web.get("/admin/api/agreements", admin_api.list_agreements),
         web.post("/admin/api/agreements", admin_api.add_agreement),
         web.delete("/admin/api/agreements/{id}", admin_api.remove_agreement),
         web.get("/admin/api/config", admin_api.show_config),
+        # OCPI configuration modules (never routed; no routing headers)
+        web.get("/ocpi/versions", platform.versions),
+        web.get(OCPI, platform.version_details),
+        web.get(f"{OCPI}/credentials", platform.credentials_get),
+        web.post(f"{OCPI}/credentials", platform.credentials_post),
+        web.put(f"{OCPI}/credentials", platform.credentials_put),
+        web.delete(f"{OCPI}/credentials", platform.credentials_delete),
+        web.get(f"{OCPI}/hubclientinfo", platform.hubclientinfo_list),
+        # OCPI functional modules, each with a sender and a receiver interface (hub/ocpi/endpoints.py)
+        web.route("*", OCPI + "/{interface:sender|receiver}/{module}{tail:(/.*)?}", functional.handle),
     ]

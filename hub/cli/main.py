@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from hub import agreements, parties
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
-from hub.errors import ClientError, HubError
+from hub.errors import ClientApiUnusable, ClientError, HubError, InvalidParameters
 from hub.store import migrate
 from hub.store.db import Database
 from schemas.canonical.party import Protocol
@@ -84,6 +84,57 @@ async def cmd_party_show(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_party_suspend(args: argparse.Namespace, settings: Settings) -> int:
     view = await _with_db(settings, lambda db: parties.suspend_party(db, settings, args.id))
     output.emit_json(view) if args.json else print(f"Party {view.id} ({view.name}) is now {view.status}.")
+    return 0
+
+
+async def cmd_party_token(args: argparse.Namespace, settings: Settings) -> int:
+    view = await _with_db(settings, lambda db: parties.new_registration_token(db, settings, args.id))
+    output.emit_json(view) if args.json else print(output.party_detail(view))
+    return 0
+
+
+async def cmd_party_connect(args: argparse.Namespace, settings: Settings) -> int:
+    """Registration initiated by the hub: the partner handed the operator its versions URL and a token A."""
+    import aiohttp
+
+    from hub.crypto import load_vault
+    from hub.ocpi import registration
+    from hub.ocpi.client import OcpiClient
+    from hub.ocpi.context import OcpiContext
+
+    async def work(db: Database) -> dict[str, object]:
+        async with aiohttp.ClientSession() as http:
+            ctx = OcpiContext(db, settings, load_vault(settings), OcpiClient(http, settings.ocpi))
+            return await registration.connect(ctx, args.id, args.versions_url, args.token_a)
+
+    result = await _with_db(settings, work)
+    if args.json:
+        output.emit_json(result)
+    else:
+        print(f"Party {args.id} is registered: {result['endpoints']} endpoints from {args.versions_url}")
+    return 0
+
+
+async def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """A simulated partner platform, for trying the hub out (and the tests, demo and benchmarks)."""
+    from hub.logs import configure_logging
+    from hub.simulators.ocpi import RegistrationFailed, run_simulator
+
+    configure_logging(settings.log)
+    if args.hub and not args.token_a:
+        raise InvalidParameters("registering with a hub needs the token A from 'roamhub party add'", field="token_a")
+    try:
+        await run_simulator(
+            args.role,
+            host=args.host,
+            port=args.port,
+            hub_versions_url=args.hub,
+            token_a=args.token_a,
+            country_code=args.country,
+            party_id=args.party_id,
+        )
+    except RegistrationFailed as exc:
+        raise ClientApiUnusable(f"registration with {args.hub} failed: {exc}") from exc
     return 0
 
 
@@ -173,8 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing = party.add_parser("list", help="list admitted parties")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_party_list)
+    connect = party.add_parser("connect", help="register the hub with a partner that gave you a token A")
+    connect.add_argument("id", type=int)
+    connect.add_argument("--versions-url", required=True, help="the partner's OCPI versions URL")
+    connect.add_argument("--token-a", required=True, help="the registration token the partner gave you")
+    connect.add_argument("--json", action="store_true")
+    connect.set_defaults(run=cmd_party_connect)
     for name, run, text in (
         ("show", cmd_party_show, "show one party"),
+        ("token", cmd_party_token, "issue a new one-time token A (e.g. after the party unregistered)"),
         ("suspend", cmd_party_suspend, "suspend a party: its traffic stops and its tokens are revoked"),
     ):
         cmd = party.add_parser(name, help=text)
@@ -200,6 +258,17 @@ def build_parser() -> argparse.ArgumentParser:
     a_rm.add_argument("--json", action="store_true")
     a_rm.set_defaults(run=cmd_agreement_remove)
 
+    simulate = sub.add_parser("simulate", help="run a simulated partner platform (CPO or eMSP)")
+    simulate.add_argument("role", type=str.lower, choices=["cpo", "emsp"])
+    simulate.add_argument("--protocol", default="ocpi", choices=["ocpi"])
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    simulate.add_argument("--hub", metavar="VERSIONS_URL", help="register with this hub's versions URL")
+    simulate.add_argument("--token-a", help="the token A the hub issued (or, without --hub, one to accept)")
+    simulate.add_argument("--country", default="NL")
+    simulate.add_argument("--party-id", default="SIM")
+    simulate.set_defaults(run=cmd_simulate)
+
     config = sub.add_parser("config", help="configuration").add_subparsers(
         dest="config_command", required=True
     )
@@ -221,6 +290,7 @@ _FLAGS = {
     "provider_id": "--provider-id",
     "cpo": "--cpo",
     "emsp": "--emsp",
+    "token_a": "--token-a",
 }
 
 

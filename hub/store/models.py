@@ -86,6 +86,9 @@ class OcpiConnection(SQLModel, table=True):
     roles: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     registered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Many 2.1.1/2.2 peers expect the raw token rather than Base64 (2.2.1 d2 note); learnt on registration.
+    encode_token: bool = True
 
 
 class Agreement(SQLModel, table=True):
@@ -104,3 +107,26 @@ class Agreement(SQLModel, table=True):
     emsp_country_code: str = Field(max_length=2)
     emsp_party_id: str = Field(max_length=3)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxItem(SQLModel, table=True):
+    """Durable work for the hub's background dispatcher: committed with the change that caused it.
+
+    Workers claim due items with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so several hub processes
+    share the queue and none delivers an item another is working on.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    party_fk: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("party.id", ondelete="CASCADE"), nullable=True)
+    )
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    attempts: int = 0
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dead_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
