@@ -23,12 +23,36 @@ async def test_simulated_cpo_registers_with_a_hub_process(tmp_path: Path) -> Non
         "ROAMHUB_LOG_FORMAT": "json",
     }
     add = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", "party", "add", "--name", "Sim CPO", "--country", "NL", "--party-id", "SIM",
-        "--role", "CPO", "--protocol", "ocpi", "--json", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "hub",
+        "party",
+        "add",
+        "--name",
+        "Sim CPO",
+        "--country",
+        "NL",
+        "--party-id",
+        "SIM",
+        "--role",
+        "CPO",
+        "--protocol",
+        "ocpi",
+        "--json",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
     )
     party = json.loads((await add.communicate())[0])
     hub = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", "serve", "--port", str(port), cwd=tmp_path, env=env,
+        sys.executable,
+        "-m",
+        "hub",
+        "serve",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=env,
         stderr=asyncio.subprocess.DEVNULL,
     )
     sim = None
@@ -41,9 +65,22 @@ async def test_simulated_cpo_registers_with_a_hub_process(tmp_path: Path) -> Non
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
             sim = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "hub", "simulate", "cpo", "--hub", party["versions_url"],
-                "--token-a", party["token_a"], "--country", "NL", "--party-id", "SIM",
-                cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "hub",
+                "simulate",
+                "cpo",
+                "--hub",
+                party["versions_url"],
+                "--token-a",
+                party["token_a"],
+                "--country",
+                "NL",
+                "--party-id",
+                "SIM",
+                cwd=tmp_path,
+                env=env,
+                stderr=asyncio.subprocess.PIPE,
             )
             assert sim.stderr is not None
             line = await asyncio.wait_for(sim.stderr.readline(), 15)
@@ -52,7 +89,9 @@ async def test_simulated_cpo_registers_with_a_hub_process(tmp_path: Path) -> Non
             assert re.search(rb'"versions_url": "http://127.0.0.1:\d+/ocpi/versions"', line)
             assert party["token_a"].encode() not in line
             headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-            async with http.get(f"http://127.0.0.1:{port}/admin/api/parties/{party['id']}", headers=headers) as r:
+            async with http.get(
+                f"http://127.0.0.1:{port}/admin/api/parties/{party['id']}", headers=headers
+            ) as r:
                 assert (await r.json())["status"] == "CONNECTED"
     finally:
         for process in (sim, hub):

@@ -122,7 +122,9 @@ async def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging(settings.log)
     if args.hub and not args.token_a:
-        raise InvalidParameters("registering with a hub needs the token A from 'roamhub party add'", field="token_a")
+        raise InvalidParameters(
+            "registering with a hub needs the token A from 'roamhub party add'", field="token_a"
+        )
     try:
         await run_simulator(
             args.role,
