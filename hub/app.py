@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 
@@ -9,13 +11,26 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from hub import outbox
+from hub import outbox, traffic
 from hub.config import Settings
 from hub.crypto import admin_token, load_vault
-from hub.keys import ADMIN_TOKEN, DB, DISPATCHER, HTTP, METRICS, OCPI, PRESENCE, ROUTING, SETTINGS, VAULT
+from hub.keys import (
+    ADMIN_TOKEN,
+    BROADCASTER,
+    DB,
+    DISPATCHER,
+    HTTP,
+    METRICS,
+    OCPI,
+    PRESENCE,
+    ROUTING,
+    SETTINGS,
+    VAULT,
+)
 from hub.metrics import Metrics
 from hub.middleware import admin_auth, request_context
-from hub.ocpi import hubclientinfo
+from hub.ocpi import callbacks, cdrs, hubclientinfo
+from hub.ocpi.broadcast import Broadcaster
 from hub.ocpi.client import OcpiClient
 from hub.ocpi.context import OcpiContext
 from hub.ocpi.presence import Presence
@@ -30,7 +45,7 @@ log = structlog.get_logger("hub.app")
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[request_context, admin_auth],
+        middlewares=[traffic.record_inbound, request_context, admin_auth],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -38,6 +53,7 @@ def create_app(settings: Settings) -> web.Application:
     app[VAULT] = load_vault(settings)
     app[ADMIN_TOKEN] = admin_token(settings)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(traffic.lifecycle)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_ocpi)
     app.router.add_routes(routes())
@@ -70,20 +86,42 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
         db=app[DB],
         settings=settings,
         vault=app[VAULT],
-        client=OcpiClient(app[HTTP], settings.ocpi),
+        client=OcpiClient(app[HTTP], settings.ocpi, recorder=app[traffic.TRAFFIC]),
         wake=lambda: holder[0].wake() if holder else None,
     )
     dispatcher = Dispatcher(
         app[DB],
-        {outbox.CLIENT_INFO: functools.partial(hubclientinfo.push, ctx)},
+        {
+            outbox.CLIENT_INFO: functools.partial(hubclientinfo.push, ctx),
+            cdrs.CDR_DELIVERY: functools.partial(cdrs.deliver, ctx),
+        },
+        on_dead={cdrs.CDR_DELIVERY: functools.partial(cdrs.dead, ctx)},
         poll_interval=settings.outbox_poll_interval,
+        backoff_base=settings.outbox_backoff_base,
+        max_attempts=settings.outbox_max_attempts,
     )
     holder.append(dispatcher)
     presence = Presence(ctx)
     app[OCPI], app[DISPATCHER], app[PRESENCE] = ctx, dispatcher, presence
     app[ROUTING] = RoutingCore(app[DB], settings)
+    app[BROADCASTER] = broadcaster = Broadcaster(ctx)
     dispatcher.start()
     presence.start()
+    purge = asyncio.create_task(_purge_callbacks(ctx), name="callbacks-purge")
     yield
+    purge.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await purge
     await presence.stop()
     await dispatcher.stop()
+    await broadcaster.close()
+
+
+async def _purge_callbacks(ctx: OcpiContext, every: float = 60.0) -> None:
+    """Used and expired response_url mappings go (ocpi-hub-notes §6.6, hub handling rule 5)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await callbacks.purge_expired(ctx)
+        except Exception:
+            log.exception("callbacks.purge_failed")

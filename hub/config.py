@@ -62,6 +62,7 @@ class OcpiSettings(_Section):
     credentials_grace_period: float = Field(default=300.0, ge=0)
     accept_raw_tokens: bool = True
     page_limit: int = Field(default=100, ge=1, le=10_000)
+    cdr_retry: bool = True
 
 
 class SecuritySettings(_Section):
@@ -80,6 +81,8 @@ class Settings(_Section):
     party_id: PartyCode = "HUB"
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     outbox_poll_interval: float = Field(default=0.5, gt=0, le=60)
+    outbox_backoff_base: float = Field(default=1.0, gt=0, le=3600)
+    outbox_max_attempts: int = Field(default=15, ge=1, le=1000)
 
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()

@@ -20,6 +20,7 @@ ADMIN_TOKEN = web.AppKey("admin_token", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 if TYPE_CHECKING:
+    from hub.ocpi.broadcast import Broadcaster
     from hub.ocpi.context import OcpiContext
     from hub.ocpi.presence import Presence
     from hub.outbox import Dispatcher
@@ -29,3 +30,4 @@ OCPI: web.AppKey[OcpiContext] = web.AppKey("ocpi")
 PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
 DISPATCHER: web.AppKey[Dispatcher] = web.AppKey("dispatcher")
 ROUTING: web.AppKey[RoutingCore] = web.AppKey("routing")
+BROADCASTER: web.AppKey[Broadcaster] = web.AppKey("broadcaster")

@@ -55,24 +55,39 @@ def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelt
 
 
 class Dispatcher:
+    """Claims due items under a lease, works them outside any transaction, records the outcome.
+
+    Claiming sets ``available_at`` a lease into the future and commits at once, so no transaction is held
+    open across a partner's network call (SQLite would refuse the late write of a stale snapshot). A worker
+    that dies mid-item leaves the lease to expire and another worker retries it: delivery is at least once.
+    """
+
     def __init__(
         self,
         db: Database,
         handlers: Mapping[str, Handler],
         *,
+        on_dead: Mapping[str, Handler] | None = None,
         poll_interval: float = 0.5,
         batch: int = 50,
-        max_attempts: int = 12,
+        max_attempts: int = 15,
+        backoff_base: float = 1.0,
+        lease: float = 120.0,
     ) -> None:
         self._db = db
         self._handlers = dict(handlers)
+        self._on_dead = dict(on_dead or {})
         self._poll = poll_interval
         self._batch = batch
         self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._lease = timedelta(seconds=lease)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # SQLite has no SKIP LOCKED: one batch at a time per process keeps items from being done twice.
+        # SQLite has no SKIP LOCKED: one claim at a time per process keeps items from being done twice.
         self._claiming = asyncio.Lock()
+        self._in_flight = 0
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was just enqueued in this process: do not wait for the next poll."""
@@ -81,59 +96,108 @@ class Dispatcher:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the batch under way, then stop; cancel only if that takes longer than ``grace``.
+
+        Cancelling in the middle of a database call can strand the driver's connection (aiosqlite's
+        worker thread is gone once the engine is disposed), so a clean stop is preferred.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            async with asyncio.timeout(grace):
+                await asyncio.shield(self._task)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 done = await self.run_once()
             except Exception:
                 log.exception("outbox.cycle_failed")
                 done = 0
-            if done < self._batch:
+            if done < self._batch and not self._stopping:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                    async with asyncio.timeout(self._poll):
+                        await self._wake.wait()
 
     async def run_once(self) -> int:
         """Claim and work one batch of due items; returns how many were claimed."""
+        items = await self._claim()
+        self._in_flight += len(items)
+        try:
+            outcomes = await asyncio.gather(*(self._work(item) for item in items))
+            if items:
+                await self._record(list(zip(items, outcomes, strict=True)))
+        finally:
+            self._in_flight -= len(items)
+        return len(items)
+
+    async def drain(self) -> None:
+        """Work until nothing is due and nothing is in flight in this process (tests, shutdown, demo)."""
+        # Polling: the batch in flight belongs to the background task, which signals nothing we could await.
+        while await self.run_once() or self._in_flight:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+    async def _claim(self) -> list[OutboxItem]:
         async with self._claiming, self._db.transaction() as session:
+            now = utcnow()
             query = (
                 select(OutboxItem)
                 .where(col(OutboxItem.delivered_at).is_(None), col(OutboxItem.dead_at).is_(None))
-                .where(col(OutboxItem.available_at) <= utcnow())
+                .where(col(OutboxItem.available_at) <= now)
                 .where(col(OutboxItem.kind).in_(list(self._handlers)))
                 .order_by(col(OutboxItem.id))
                 .limit(self._batch)
                 .with_for_update(skip_locked=True)
             )
             items = list((await session.execute(query)).scalars())
-            await asyncio.gather(*(self._work(item) for item in items))
-        return len(items)
+            for item in items:
+                item.available_at = now + self._lease
+                item.attempts += 1
+        return items
 
-    async def _work(self, item: OutboxItem) -> None:
-        item.attempts += 1
+    async def _work(self, item: OutboxItem) -> str | None:
+        """None when done, else the reason it must be tried again."""
         try:
             await self._handlers[item.kind](item)
         except Retry as exc:
-            self._later(item, str(exc))
+            return str(exc) or "retry"
         except Exception as exc:
             log.exception("outbox.handler_failed", item=item.id, kind=item.kind)
-            self._later(item, f"{type(exc).__name__}: {exc}")
-        else:
-            item.delivered_at = utcnow()
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
-    def _later(self, item: OutboxItem, error: str) -> None:
-        item.last_error = error[:2000]
-        if item.attempts >= self._max_attempts:
-            item.dead_at = utcnow()
-            log.error(
-                "outbox.dead", item=item.id, kind=item.kind, attempts=item.attempts, error=item.last_error
-            )
-        else:
-            item.available_at = utcnow() + backoff(item.attempts)
-            log.info("outbox.retry_later", item=item.id, kind=item.kind, attempts=item.attempts)
+    async def _record(self, outcomes: list[tuple[OutboxItem, str | None]]) -> None:
+        dead: list[OutboxItem] = []
+        async with self._db.transaction() as session:
+            for item, error in outcomes:
+                row = await session.get(OutboxItem, item.id)
+                if row is None:
+                    continue
+                if error is None:
+                    row.delivered_at = utcnow()
+                    continue
+                row.last_error = error[:2000]
+                if row.attempts >= self._max_attempts:
+                    row.dead_at = utcnow()
+                    dead.append(row)
+                    log.error(
+                        "outbox.dead", item=row.id, kind=row.kind, attempts=row.attempts, error=row.last_error
+                    )
+                else:
+                    row.available_at = utcnow() + backoff(row.attempts, base=self._backoff_base)
+                    log.info(
+                        "outbox.retry_later", item=row.id, kind=row.kind, attempts=row.attempts, error=error
+                    )
+        for row in dead:
+            handler = self._on_dead.get(row.kind)
+            if handler is not None:
+                await handler(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub import admin_api, health
+from hub import admin_api, health, traffic
 from hub.ocpi import functional, platform
 from hub.ocpi.context import VERSION
 
@@ -26,6 +26,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/admin/api/agreements", admin_api.add_agreement),
         web.delete("/admin/api/agreements/{id}", admin_api.remove_agreement),
         web.get("/admin/api/config", admin_api.show_config),
+        web.get("/admin/api/traffic", traffic.list_traffic),
         # OCPI configuration modules (never routed; no routing headers)
         web.get("/ocpi/versions", platform.versions),
         web.get(OCPI, platform.version_details),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
@@ -95,3 +96,10 @@ async def client(aiohttp_client, settings: Settings) -> TestClient:  # type: ign
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """A test that points structlog at a captured stream must not leave it writing to a closed one."""
+    yield
+    structlog.reset_defaults()

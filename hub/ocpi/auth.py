@@ -21,6 +21,7 @@ from hub.errors import NotAuthenticated
 from hub.keys import DB, SETTINGS
 from hub.store.models import CredentialToken, Party
 from hub.store.types import utcnow
+from hub.traffic import CALLER_PARTY
 
 TOKEN_A = "A"  # noqa: S105 - a token kind, not a secret
 TOKEN_C = "C"  # noqa: S105
@@ -81,6 +82,7 @@ async def authenticate(request: web.Request) -> Caller:
     if row is None:
         raise NotAuthenticated("unknown credentials token")
     token, party = row
+    request[CALLER_PARTY] = token.party_fk
     if token.expires_at is not None and token.expires_at <= utcnow():
         raise NotAuthenticated("this credentials token has expired")
     assert token.id is not None

@@ -6,9 +6,9 @@ Third-party errors are translated once, at this boundary (STYLE.md §6): a timeo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from multidict import CIMultiDictProxy
 
 from hub.config import OcpiSettings
 from hub.errors import ClientApiUnusable, ForwardTimeout, ReceiverNotConnected
+from hub.traffic import TrafficRecorder, observe_outbound
 
 log = structlog.get_logger("hub.ocpi.client")
 
@@ -52,9 +53,12 @@ class OcpiReply:
 class OcpiClient:
     """Wraps the process's one shared :class:`aiohttp.ClientSession`."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: OcpiSettings) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, settings: OcpiSettings, recorder: TrafficRecorder | None = None
+    ) -> None:
         self._session = session
         self._settings = settings
+        self._recorder = recorder
 
     async def request(
         self,
@@ -82,18 +86,33 @@ class OcpiClient:
         limit = aiohttp.ClientTimeout(
             total=timeout or self._settings.timeout, connect=self._settings.connect_timeout
         )
+        started = time.perf_counter()
+        status: int | None = None
+        code: int | None = None
         try:
             async with self._session.request(
                 method, url, data=data, headers=send_headers, params=params, timeout=limit
             ) as response:
                 raw = await response.read()
-                return OcpiReply(status=response.status, raw=raw, headers=response.headers, body=_parse(raw))
+                reply = OcpiReply(status=response.status, raw=raw, headers=response.headers, body=_parse(raw))
+                status, code = reply.status, reply.status_code
+                return reply
         except TimeoutError as exc:
-            raise ForwardTimeout(f"{method} {url} got no answer within {limit.total:g} s") from exc
+            code = ForwardTimeout.ocpi_status
+            log.info("ocpi.client_timeout", method=method, url=_safe(url), seconds=limit.total)
+            raise ForwardTimeout(f"the partner gave no answer within {limit.total:g} s") from exc
         except (aiohttp.ClientConnectionError, aiohttp.InvalidURL, OSError) as exc:
-            raise ReceiverNotConnected(f"{method} {url} failed: {type(exc).__name__}") from exc
-        except asyncio.CancelledError:
-            raise
+            code = ReceiverNotConnected.ocpi_status
+            log.info("ocpi.client_unreachable", method=method, url=_safe(url), error=type(exc).__name__)
+            raise ReceiverNotConnected(f"the partner could not be reached ({type(exc).__name__})") from exc
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            observe_outbound(self._recorder, method, url, send_headers, status, code, elapsed_ms)
+
+
+def _safe(url: str) -> str:
+    """A URL fit for an error message or a log: no query string (it may hold a response_url)."""
+    return url.split("?", 1)[0]
 
 
 def _correlation_id() -> str:

@@ -33,6 +33,7 @@ class Presence:
         self._ctx = ctx
         self._touched: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def seen(self, party_fk: int, status: str) -> None:
         """Record traffic from a platform; bring it back to CONNECTED if it was OFFLINE."""
@@ -56,16 +57,27 @@ class Presence:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ocpi-liveness")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let a check under way finish (a cancelled database call can strand its connection)."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            async with asyncio.timeout(grace):
+                await asyncio.shield(self._task)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
         interval = self._ctx.settings.ocpi.liveness_interval
-        while True:
-            await asyncio.sleep(max(0.2, min(60.0, interval / 5)))
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.2, min(60.0, interval / 5))):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return
             try:
                 await self.check_once()
             except Exception:

@@ -98,6 +98,7 @@ class OcpiPlatform(OcpiCredentials, OcpiCalls):
         self.command_result = "ACCEPTED"
         self.command_result_delay = 0.0
         self.page_limit = 50
+        self.refuse_cdrs: str | None = None  # CDR POSTs are answered 2001 with this reason
 
     def _init_records(self) -> None:
         self.received: list[Received] = []

@@ -287,6 +287,8 @@ class ModuleHandlers:
     async def post_cdr(self, request: web.Request) -> web.Response:
         body = request[CALL].body
         cdr = validated(CDR, body)
+        if self.platform.refuse_cdrs is not None:
+            raise InvalidParameters(self.platform.refuse_cdrs)
         key = object_key(cdr.country_code, cdr.party_id, cdr.id)
         self.platform.store.cdr_posts[key] += 1
         self.platform.store.cdrs[key] = body

@@ -130,3 +130,129 @@ class OutboxItem(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dead_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class HubObject(SQLModel, table=True):
+    """An OCPI object broadcast to the hub (TO = hub): kept, merged with later patches, served for GET All.
+
+    ``body`` is the JSON text as the owner sent it (merged patches re-serialised with numbers kept as
+    written), so what the hub serves is what was sent. Keys are upper-cased: ids are CiStrings.
+    """
+
+    __tablename__ = "ocpi_object"
+    __table_args__ = (
+        UniqueConstraint(
+            "module", "country_code", "party_id", "object_id", "object_type", name="uq_ocpi_object_key"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(max_length=16)
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    object_id: str = Field(max_length=64)
+    object_type: str = Field(default="", max_length=16)
+    party_fk: int = Field(sa_column=_party_fk())
+    body: str = Field(sa_type=Text)
+    last_updated: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class RouteIndex(SQLModel, table=True):
+    """What open routing learnt from traffic: which party owns a location, session, reservation or token."""
+
+    __tablename__ = "route_index"
+    __table_args__ = (UniqueConstraint("kind", "key", "country_code", "party_id", name="uq_route_index_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=80, index=True)
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    # The other side, where the object has one (a session's eMSP, a reservation's eMSP).
+    peer_country_code: str | None = Field(default=None, max_length=2)
+    peer_party_id: str | None = Field(default=None, max_length=3)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Callback(SQLModel, table=True):
+    """A hub URL standing in for a partner's URL: a command's ``response_url``, a CDR's ``Location``.
+
+    The id is unguessable; only ``caller_party_fk`` may use it, and it stops working at ``expires_at``.
+    """
+
+    __tablename__ = "callback"
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=24)
+    detail: str = Field(default="", max_length=40)
+    target_url: str = Field(sa_type=Text)
+    caller_party_fk: int = Field(sa_column=_party_fk())
+    target_party_fk: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("party.id", ondelete="CASCADE"), nullable=True)
+    )
+    sender_country_code: str = Field(max_length=2)
+    sender_party_id: str = Field(max_length=3)
+    receiver_country_code: str = Field(max_length=2)
+    receiver_party_id: str = Field(max_length=3)
+    correlation_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Cdr(SQLModel, table=True):
+    """A charge detail record the hub accepted: stored before the CPO hears yes, delivered at least once.
+
+    Unique on (CPO country, CPO party, CDR id): a re-POST finds this row instead of creating a second one.
+    """
+
+    __tablename__ = "cdr"
+    __table_args__ = (UniqueConstraint("country_code", "party_id", "cdr_key", name="uq_cdr_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    protocol: str = Field(default="ocpi", max_length=8)
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    cdr_id: str = Field(max_length=64)
+    cdr_key: str = Field(max_length=64)
+    cpo_party_fk: int = Field(sa_column=_party_fk())
+    emsp_country_code: str = Field(max_length=2)
+    emsp_party_id: str = Field(max_length=3)
+    emsp_party_fk: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("party.id", ondelete="SET NULL"), nullable=True)
+    )
+    body: str = Field(sa_type=Text)
+    currency: str = Field(max_length=3)
+    credit: bool = False
+    credit_reference_id: str | None = Field(default=None, max_length=64)
+    start_date_time: datetime = Field(sa_type=UTCDateTime)
+    end_date_time: datetime = Field(sa_type=UTCDateTime)
+    last_updated: datetime = Field(sa_type=UTCDateTime, index=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # pending -> delivered | dead (see hub/ocpi/cdrs.py)
+    delivery: str = Field(default="pending", max_length=16)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    emsp_location: str | None = Field(default=None, sa_type=Text)
+    location_id: str = Field(max_length=64, unique=True)
+
+
+class TrafficRecord(SQLModel, table=True):
+    """One message in or out of the hub, for the operator: ids, parties, outcome, latency; never tokens."""
+
+    __tablename__ = "traffic"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    direction: str = Field(max_length=3)
+    protocol: str = Field(max_length=8)
+    module: str = Field(default="", max_length=32)
+    method: str = Field(max_length=8)
+    path: str = Field(sa_type=Text)
+    party_fk: int | None = Field(default=None, index=True)
+    sender: str | None = Field(default=None, max_length=16)
+    receiver: str | None = Field(default=None, max_length=16)
+    http_status: int | None = None
+    status_code: str | None = Field(default=None, max_length=8)
+    latency_ms: float | None = None
+    request_id: str | None = Field(default=None, max_length=64)
+    correlation_id: str | None = Field(default=None, max_length=64)

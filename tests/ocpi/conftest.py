@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from hub import parties
 from hub.app import create_app
 from hub.config import OcpiSettings, Settings
-from hub.keys import DB, DISPATCHER, PRESENCE
+from hub.keys import BROADCASTER, DB, DISPATCHER, PRESENCE
 from hub.parties import PartyView
 from hub.simulators.ocpi import OcpiPlatform
 from hub.store.db import Database
@@ -64,8 +64,11 @@ class RunningHub:
 
     async def settle(self) -> None:
         """Let the outbox dispatcher finish what is queued (HubClientInfo pushes)."""
-        while await self.app[DISPATCHER].run_once():
-            pass
+        await self.app[DISPATCHER].drain()
+
+    async def broadcasts(self) -> None:
+        """Wait for the background fan-out of broadcasts to finish."""
+        await self.app[BROADCASTER].drain()
 
     async def check_liveness(self) -> int:
         return await self.app[PRESENCE].check_once()
@@ -89,7 +92,7 @@ def hub_settings(
     tmp_path: Path, db_url: str, port: int, ocpi: dict[str, Any], overrides: dict[str, Any]
 ) -> Settings:
     ocpi_settings = OcpiSettings(**{"timeout": 2.0, "authorize_timeout": 1.0, **ocpi})
-    options: dict[str, Any] = {"outbox_poll_interval": 0.05, **overrides}
+    options: dict[str, Any] = {"outbox_poll_interval": 0.05, "outbox_backoff_base": 0.05, **overrides}
     return make_settings(
         tmp_path, db_url, public_url=f"http://127.0.0.1:{port}", ocpi=ocpi_settings, **options
     )
