@@ -256,3 +256,23 @@ class TrafficRecord(SQLModel, table=True):
     latency_ms: float | None = None
     request_id: str | None = Field(default=None, max_length=64)
     correlation_id: str | None = Field(default=None, max_length=64)
+
+
+class Certificate(SQLModel, table=True):
+    """A client certificate the hub's partner CA issued (OICP mutual TLS, DESIGN.md "OICP security").
+
+    A presented certificate is accepted only if its fingerprint is here, unrevoked and unexpired; it maps
+    to one partner, and through the partner's roles to its OperatorIDs and ProviderIDs.
+    """
+
+    __tablename__ = "certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_fk: int = Field(sa_column=_party_fk())
+    serial: str = Field(max_length=64, unique=True)
+    fingerprint: str = Field(max_length=64, unique=True)  # SHA-256 of the DER certificate, hex
+    subject: str = Field(max_length=255)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    not_after: datetime = Field(sa_type=UTCDateTime)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
