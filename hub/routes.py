@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub import admin_api, health, traffic
+from hub import admin_api, cdr_admin, health, traffic
 from hub.ocpi import functional, platform
 from hub.ocpi.context import VERSION
 
@@ -27,6 +27,8 @@ def routes() -> list[web.RouteDef]:
         web.delete("/admin/api/agreements/{id}", admin_api.remove_agreement),
         web.get("/admin/api/config", admin_api.show_config),
         web.get("/admin/api/traffic", traffic.list_traffic),
+        web.get("/admin/api/cdrs", cdr_admin.api_list),
+        web.post("/admin/api/cdrs/{id}/retry", cdr_admin.api_retry),
         # OCPI configuration modules (never routed; no routing headers)
         web.get("/ocpi/versions", platform.versions),
         web.get(OCPI, platform.version_details),

@@ -100,6 +100,11 @@ def admin_headers() -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
-    """A test that points structlog at a captured stream must not leave it writing to a closed one."""
+    """Logs go to stderr as in production (stdout is for what the CLI prints), and no test leaves
+    structlog writing to a stream pytest has closed."""
+    from hub.config import LogSettings
+    from hub.logs import configure_logging
+
+    configure_logging(LogSettings())
     yield
     structlog.reset_defaults()

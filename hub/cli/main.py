@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from hub import agreements, parties, traffic
+from hub import agreements, cdr_admin, parties, traffic
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
 from hub.errors import ClientApiUnusable, ClientError, HubError, InvalidParameters
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=cmd_config_show)
     traffic.add_parser(sub)
+    cdr_admin.add_parser(sub)
     return parser
 
 

@@ -17,7 +17,7 @@ from hub.keys import OCPI, PRESENCE, ROUTING
 from hub.ocpi import broadcast, callbacks, cdrs, open_routing, routing_headers
 from hub.ocpi.auth import registered_caller
 from hub.ocpi.endpoints import FUNCTIONAL_MODULES
-from hub.ocpi.relay import BODY_METHODS, Inbound, answer, connection_of, forward
+from hub.ocpi.relay import BODY_METHODS, Inbound, answer, connection_of, forward, hub_link
 
 log = structlog.get_logger("hub.ocpi.functional")
 
@@ -33,6 +33,7 @@ HANDLERS: list[tuple[Matcher, Handler]] = [
     (broadcast.is_push, broadcast.push),  # TO = hub (or none): store, answer, fan out
     (broadcast.is_get_all, broadcast.get_all),  # TO = hub on a Sender: from the store
     (open_routing.is_session_push, open_routing.session_push),  # to the token owner, never broadcast
+    (open_routing.is_charging_preferences, open_routing.charging_preferences),  # by the session index
     (open_routing.is_authorize, open_routing.authorize),  # by the token index when no TO
     (open_routing.is_direct_indexed_push, open_routing.direct_indexed_push),  # relay, and index it
     # Commands and charging profiles: response_url rewritten to the hub, results proxied back.
@@ -89,4 +90,4 @@ async def direct(inbound: Inbound) -> web.StreamResponse:
     if inbound.core.is_hub(receiver):
         raise RoutingError(f"{inbound.module} {inbound.method} addressed to the hub itself is not supported")
     target, reply = await forward(inbound, receiver)
-    return answer(inbound, reply, target.ref)
+    return answer(inbound, reply, target.ref, replace={"Link": hub_link(inbound, reply.headers.get("Link"))})

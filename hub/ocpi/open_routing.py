@@ -66,6 +66,27 @@ async def _session_owner(inbound: Inbound, body: Any, session_id: str | None) ->
     raise UnknownReceiver("cannot tell whose session this is: no OCPI-to-* headers and no cdr_token")
 
 
+def is_charging_preferences(inbound: Inbound) -> bool:
+    return (
+        inbound.module == "sessions"
+        and inbound.interface == "SENDER"
+        and inbound.method == "PUT"
+        and len(inbound.segments) == 2
+        and inbound.segments[1] == "charging_preferences"
+        and to_hub(inbound)
+    )
+
+
+async def charging_preferences(inbound: Inbound) -> web.StreamResponse:
+    """The URL names only the session: the CPO that reported it is found in the session index (§6.2)."""
+    session_id = inbound.segments[0]
+    owner = await indexes.owner(inbound.ctx.db, indexes.SESSION, session_id)
+    if owner is None:
+        raise UnknownReceiver(f"no CPO has reported session {session_id} through the hub")
+    target, reply = await forward(inbound, owner, receiver_header=owner, prefer=Role.CPO)
+    return answer(inbound, reply, target.ref)
+
+
 # --- real-time authorisation -------------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ class Inbound:
     module: str
     interface: str  # "SENDER" or "RECEIVER": which of the hub's interfaces was called
     segments: list[str] = field(default_factory=list)  # decoded path segments below the module
+    downstream_base: str | None = None  # the receiver's endpoint the request was forwarded to
 
     @property
     def method(self) -> str:
@@ -179,9 +180,8 @@ async def forward(
 ) -> tuple[Target, OcpiReply]:
     """Send the inbound request on to ``ref``'s platform, on the same module and interface."""
     target, connection = await reachable(inbound, ref, prefer=prefer)
-    url = endpoint(connection, target, inbound.module, inbound.interface) + (
-        inbound.tail if tail is None else tail
-    )
+    inbound.downstream_base = endpoint(connection, target, inbound.module, inbound.interface)
+    url = inbound.downstream_base + (inbound.tail if tail is None else tail)
     reply = await send(
         inbound.ctx,
         connection,
@@ -226,3 +226,23 @@ def answer(
     headers["X-Correlation-ID"] = inbound.request[CORRELATION_ID]
     headers["Content-Type"] = reply.headers.get("Content-Type", "application/json")
     return web.Response(status=reply.status, body=reply.raw, headers=headers)
+
+
+def hub_link(inbound: Inbound, link: str | None) -> str | None:
+    """A receiver's pagination ``Link`` pointed back at the hub, so the caller can follow it (checklist 37).
+
+    The next page keeps its query; the caller follows it with the same routing headers and the hub relays
+    it to the same receiver. A link outside the receiver's endpoint is passed on as it came.
+    """
+    base = inbound.downstream_base
+    if not link or base is None:
+        return link
+    start, end = link.find("<"), link.find(">")
+    if start < 0 or end < start:
+        return link
+    url = link[start + 1 : end]
+    if not url.startswith(base):
+        log.info("ocpi.link_not_rewritten", module=inbound.module)
+        return link
+    hub_base = inbound.ctx.url(f"/ocpi/2.2.1/{inbound.interface.lower()}/{inbound.module}")
+    return f"{link[:start]}<{hub_base}{url[len(base) :]}>{link[end + 1 :]}"

@@ -194,3 +194,33 @@ async def test_cdr_refused_by_the_emsp_is_not_retried(hub: RunningHub, platform:
     refusals = [r for r in emsp.received if r.module == "cdrs"]
     await hub.settle()
     assert len([r for r in emsp.received if r.module == "cdrs"]) == len(refusals) == 1  # not sent again
+
+
+@pytest.mark.parametrize("hub_overrides", [{"outbox_max_attempts": 1}])
+async def test_operator_sees_dead_letters_and_sends_them_again(
+    hub: RunningHub,
+    platform: PlatformFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import json
+
+    from hub.cli.main import main
+
+    emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    await emsp.stop()
+    await cpo.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA")))
+    await hub.settle()
+    monkeypatch.setenv("ROAMHUB_DATABASE_URL", hub.settings.database.url)
+    assert await asyncio.to_thread(main, ["cdrs", "list", "--delivery", "dead", "--json"]) == 0
+    dead = json.loads(capsys.readouterr().out)
+    assert [(d["cdr_id"], d["emsp"]) for d in dead] == [("12345", "DE-EMA")]
+    await emsp.start()
+    assert await asyncio.to_thread(main, ["cdrs", "retry", str(dead[0]["id"])]) == 0
+    await eventually(lambda: len(emsp.store.cdrs) == 1, timeout=10)
+    assert (
+        await asyncio.to_thread(main, ["cdrs", "retry", str(dead[0]["id"])]) == 2
+    )  # delivered: nothing to do
+    assert "only undelivered CDRs" in capsys.readouterr().err
