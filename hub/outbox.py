@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.background import stop_gracefully
 from hub.store.db import Database
 from hub.store.models import OutboxItem
 from hub.store.types import utcnow
@@ -96,23 +97,11 @@ class Dispatcher:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
-    async def stop(self, grace: float = 5.0) -> None:
-        """Finish the batch under way, then stop; cancel only if that takes longer than ``grace``.
-
-        Cancelling in the middle of a database call can strand the driver's connection (aiosqlite's
-        worker thread is gone once the engine is disposed), so a clean stop is preferred.
-        """
-        if self._task is None:
-            return
+    async def stop(self) -> None:
+        """Finish the batch under way, then stop."""
         self._stopping = True
         self._wake.set()
-        try:
-            async with asyncio.timeout(grace):
-                await asyncio.shield(self._task)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_gracefully(self._task)
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -14,7 +14,7 @@ import uuid
 
 import structlog
 from aiohttp import web
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -23,6 +23,7 @@ from hub.errors import Forbidden, HubError, NotFound
 from hub.ocpi.broadcast import list_response, single_response, to_hub
 from hub.ocpi.context import OcpiContext
 from hub.ocpi.endpoints import find_endpoint
+from hub.ocpi.hubstore import page_of_bodies
 from hub.ocpi.pagination import page_headers, page_request
 from hub.ocpi.relay import Inbound, answer, connection_of, send
 from hub.outbox import Retry
@@ -238,24 +239,8 @@ async def pull(inbound: Inbound) -> web.StreamResponse:
         for ref in _own_parties(inbound)
     ]
     page = page_request(inbound.request, inbound.ctx.settings.ocpi.page_limit)
-    conditions = [or_(*mine)]
-    if page.date_from is not None:
-        conditions.append(col(Cdr.last_updated) >= page.date_from)
-    if page.date_to is not None:
-        conditions.append(col(Cdr.last_updated) < page.date_to)
-    async with inbound.ctx.db.session() as session:
-        total = (await session.execute(select(func.count()).select_from(Cdr).where(*conditions))).scalar_one()
-        bodies = (
-            await session.execute(
-                select(col(Cdr.body))
-                .where(*conditions)
-                .order_by(col(Cdr.id))
-                .offset(page.offset)
-                .limit(page.limit)
-            )
-        ).scalars()
-        found = list(bodies)
-    headers = page_headers(inbound.ctx.url(inbound.request.path), inbound.request, page, int(total))
+    found, total = await page_of_bodies(inbound.ctx.db, Cdr, page, or_(*mine))
+    headers = page_headers(inbound.ctx.url(inbound.request.path), inbound.request, page, total)
     return list_response(inbound, found, headers)
 
 

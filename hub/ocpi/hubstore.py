@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from hub.errors import InvalidParameters
 from hub.ocpi.pagination import PageRequest
 from hub.store.db import Database
-from hub.store.models import HubObject
+from hub.store.models import Cdr, HubObject
 from schemas.ocpi.v2_2_1.common import OcpiDateTime, ci_equals
 
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(OcpiDateTime)
@@ -216,25 +216,33 @@ async def delete(db: Database, module: str, cc: str, pid: str, object_id: str) -
 
 async def page(db: Database, module: str, request: PageRequest) -> tuple[Sequence[str], int]:
     """One page of a module's stored objects, oldest first, with the filtered total."""
-    conditions = [col(HubObject.module) == module]
+    return await page_of_bodies(db, HubObject, request, col(HubObject.module) == module)
+
+
+async def page_of_bodies(
+    db: Database, table: type[HubObject] | type[Cdr], request: PageRequest, *where: ColumnElement[bool]
+) -> tuple[list[str], int]:
+    """The JSON bodies of one page of a table's rows, in creation order, filtered on ``last_updated``.
+
+    Shared by every list the hub serves from its own store (GET All, an eMSP's CDRs).
+    """
+    conditions = list(where)
     if request.date_from is not None:
-        conditions.append(col(HubObject.last_updated) >= request.date_from)
+        conditions.append(col(table.last_updated) >= request.date_from)
     if request.date_to is not None:
-        conditions.append(col(HubObject.last_updated) < request.date_to)
+        conditions.append(col(table.last_updated) < request.date_to)
     async with db.session() as session:
         total = (
-            await session.execute(select(func.count()).select_from(HubObject).where(*conditions))
+            await session.execute(select(func.count()).select_from(table).where(*conditions))
         ).scalar_one()
-        bodies = (
-            await session.execute(
-                select(col(HubObject.body))
-                .where(*conditions)
-                .order_by(col(HubObject.id))
-                .offset(request.offset)
-                .limit(request.limit)
-            )
-        ).scalars()
-        return list(bodies), int(total)
+        bodies = await session.execute(
+            select(col(table.body))
+            .where(*conditions)
+            .order_by(col(table.id))
+            .offset(request.offset)
+            .limit(request.limit)
+        )
+        return list(bodies.scalars()), int(total)
 
 
 async def find_by_id(db: Database, module: str, object_id: str) -> HubObject | None:

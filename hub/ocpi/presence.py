@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlmodel import col
 
+from hub.background import stop_gracefully
 from hub.errors import HubError
 from hub.ocpi.context import OcpiContext
 from hub.parties import set_status
@@ -57,18 +58,10 @@ class Presence:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ocpi-liveness")
 
-    async def stop(self, grace: float = 5.0) -> None:
-        """Let a check under way finish (a cancelled database call can strand its connection)."""
-        if self._task is None:
-            return
+    async def stop(self) -> None:
+        """Let a check under way finish, then stop."""
         self._stopping.set()
-        try:
-            async with asyncio.timeout(grace):
-                await asyncio.shield(self._task)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_gracefully(self._task)
 
     async def _run(self) -> None:
         interval = self._ctx.settings.ocpi.liveness_interval
