@@ -99,6 +99,7 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
         poll_interval=settings.outbox_poll_interval,
         backoff_base=settings.outbox_backoff_base,
         max_attempts=settings.outbox_max_attempts,
+        lease=settings.outbox_lease,
     )
     holder.append(dispatcher)
     presence = Presence(ctx)

@@ -83,6 +83,7 @@ class Settings(_Section):
     outbox_poll_interval: float = Field(default=0.5, gt=0, le=60)
     outbox_backoff_base: float = Field(default=1.0, gt=0, le=3600)
     outbox_max_attempts: int = Field(default=15, ge=1, le=1000)
+    outbox_lease: float = Field(default=30.0, ge=1, le=3600)
 
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()

@@ -73,7 +73,7 @@ class Dispatcher:
         batch: int = 50,
         max_attempts: int = 15,
         backoff_base: float = 1.0,
-        lease: float = 120.0,
+        lease: float = 30.0,
     ) -> None:
         self._db = db
         self._handlers = dict(handlers)
