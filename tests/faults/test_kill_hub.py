@@ -19,7 +19,6 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from hub.cli.main import main
 from hub.config import DatabaseSettings
 from hub.simulators.ocpi import OcpiPlatform
 from hub.store.db import Database
@@ -97,7 +96,7 @@ async def flood(cpo: OcpiPlatform, acked: list[str], prefix: str, stop: asyncio.
         number += 1
         try:
             answer = await cpo.post_cdr(cdr_of(("NL", "CPA"), ("NL", "EMA"), cdr_id=cdr_id))
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             await asyncio.sleep(0.01)
             continue
         if answer.status in (200, 201) and answer.status_code == 1000:
