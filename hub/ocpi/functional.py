@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from hub.errors import Forbidden, NotFound, ReceiverNotConnected, RoutingError, UnknownReceiver
+from hub.errors import Forbidden, MalformedBody, NotFound, ReceiverNotConnected, RoutingError, UnknownReceiver
 from hub.keys import OCPI, PRESENCE, ROUTING
 from hub.ocpi import broadcast, callbacks, cdrs, open_routing, routing_headers
 from hub.ocpi.auth import registered_caller
@@ -78,6 +78,8 @@ async def _admit(request: web.Request) -> Inbound:
         segments=[s for s in request.match_info.get("tail", "").split("/") if s],
     )
     if request.method in BODY_METHODS and inbound.body:
+        if request.content_type != "application/json":
+            raise MalformedBody(f"Content-Type must be application/json, not {request.content_type}")
         _ = inbound.json  # malformed JSON is refused here (HTTP 400), never relayed
     return inbound
 
