@@ -65,6 +65,13 @@ class OcpiSettings(_Section):
     cdr_retry: bool = True
 
 
+class OicpSettings(_Section):
+    listen_port: int | None = Field(
+        default=None, ge=1, le=65535, description="the mutual-TLS port OICP partners use; off when unset"
+    )
+    listen_host: str | None = None  # default: host
+
+
 class SecuritySettings(_Section):
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/secret.key"  # noqa: S105 - a path, not a secret
@@ -89,6 +96,7 @@ class Settings(_Section):
     admin: AdminSettings = AdminSettings()
     log: LogSettings = LogSettings()
     ocpi: OcpiSettings = OcpiSettings()
+    oicp: OicpSettings = OicpSettings()
     security: SecuritySettings = SecuritySettings()
 
     @field_validator("public_url")

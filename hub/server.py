@@ -24,6 +24,19 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     host, port = host or settings.host, port or settings.port
     site = web.TCPSite(runner, host, port, reuse_port=True)
     await site.start()
+    if settings.oicp.listen_port:
+        from hub.pki import server_ssl_context
+
+        oicp_host = settings.oicp.listen_host or host
+        tls = web.TCPSite(
+            runner,
+            oicp_host,
+            settings.oicp.listen_port,
+            ssl_context=server_ssl_context(settings),
+            reuse_port=True,
+        )
+        await tls.start()
+        log.info("hub.oicp_listening", listen=f"https://{oicp_host}:{settings.oicp.listen_port}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

