@@ -50,14 +50,16 @@ async def show_party(request: web.Request) -> web.Response:
 
 async def suspend_party(request: web.Request) -> web.Response:
     party_id = _int_param(request, "id")
-    return _json(await parties.suspend_party(request.app[DB], request.app[SETTINGS], party_id))
+    view = await parties.suspend_party(request.app[DB], request.app[SETTINGS], party_id)
+    request.app[OCPI].forget(party_id)  # this worker stops at once; others within [ocpi] cache_seconds
+    return _json(view)
 
 
 async def new_token(request: web.Request) -> web.Response:
     party_id = _int_param(request, "id")
-    return _json(
-        await parties.new_registration_token(request.app[DB], request.app[SETTINGS], party_id), status=201
-    )
+    view = await parties.new_registration_token(request.app[DB], request.app[SETTINGS], party_id)
+    request.app[OCPI].forget(party_id)
+    return _json(view, status=201)
 
 
 class ConnectRequest(BaseModel):

@@ -104,7 +104,7 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
     holder.append(dispatcher)
     presence = Presence(ctx)
     app[OCPI], app[DISPATCHER], app[PRESENCE] = ctx, dispatcher, presence
-    app[ROUTING] = RoutingCore(app[DB], settings)
+    app[ROUTING] = RoutingCore(app[DB], settings, targets=ctx.targets)
     app[BROADCASTER] = broadcaster = Broadcaster(ctx)
     dispatcher.start()
     presence.start()

@@ -63,6 +63,7 @@ class OcpiSettings(_Section):
     accept_raw_tokens: bool = True
     page_limit: int = Field(default=100, ge=1, le=10_000)
     cdr_retry: bool = True
+    cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 class OicpSettings(_Section):

@@ -7,12 +7,14 @@ reference, and whether two parties may exchange traffic under the operator's roa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlmodel import col
 
 from hub import agreements
+from hub.cache import TtlCache
 from hub.config import Settings
 from hub.errors import NoAgreement, ReceiverNotConnected, UnknownReceiver
 from hub.store.db import Database
@@ -34,9 +36,11 @@ class Target:
 
 
 class RoutingCore:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, targets: TtlCache[Any, Any] | None = None) -> None:
         self._db = db
         self._settings = settings
+        # Shared with the OCPI context, which forgets it when this process changes a party's status.
+        self._targets = targets if targets is not None else TtlCache(settings.ocpi.cache_seconds)
 
     def is_hub(self, ref: PartyRef | None) -> bool:
         return ref is not None and (ref.country_code, ref.party_id) == (
@@ -46,6 +50,12 @@ class RoutingCore:
 
     async def resolve(self, ref: PartyRef, *, prefer: Role | None = None) -> Target:
         """The admitted platform behind a party reference; 4001 when nobody answers to it."""
+        target: Target | None = await self._targets.get((ref, prefer), lambda: self._load(ref, prefer))
+        if target is None:
+            raise UnknownReceiver(f"no party {ref} is known to the hub")
+        return target
+
+    async def _load(self, ref: PartyRef, prefer: Role | None) -> Target | None:
         async with self._db.session() as session:
             rows = (
                 await session.execute(
@@ -59,7 +69,7 @@ class RoutingCore:
                 )
             ).all()
         if not rows:
-            raise UnknownReceiver(f"no party {ref} is known to the hub")
+            return None
         # One (country, party) may have its roles on different platforms: prefer the role asked for.
         chosen = next(
             (party for role, party in rows if prefer is not None and role.role == prefer), rows[0][1]

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from hub.crypto import hash_token
 from hub.errors import NotAuthenticated
-from hub.keys import DB, SETTINGS
+from hub.keys import DB, OCPI, SETTINGS
 from hub.store.models import CredentialToken, Party
 from hub.store.types import utcnow
 from hub.traffic import CALLER_PARTY
@@ -71,17 +71,11 @@ async def authenticate(request: web.Request) -> Caller:
     if not readings:
         raise NotAuthenticated("missing 'Authorization: Token <credentials token>' header")
     hashes = {hash_token(token): token for token in readings}
-    async with request.app[DB].session() as session:
-        row = (
-            await session.execute(
-                select(CredentialToken, Party)
-                .join(Party, col(Party.id) == col(CredentialToken.party_fk))
-                .where(col(CredentialToken.token_hash).in_(list(hashes)))
-            )
-        ).first()
-    if row is None:
+    ctx = request.app[OCPI]
+    found = await ctx.tokens.get(tuple(sorted(hashes)), lambda: _lookup(request, list(hashes)))
+    if found is None:
         raise NotAuthenticated("unknown credentials token")
-    token, party = row
+    token, status = found
     request[CALLER_PARTY] = token.party_fk
     if token.expires_at is not None and token.expires_at <= utcnow():
         raise NotAuthenticated("this credentials token has expired")
@@ -92,9 +86,21 @@ async def authenticate(request: web.Request) -> Caller:
         token=hashes[token.token_hash],
         token_id=token.id,
         revoked=token.revoked_at is not None,
-        status=party.status,
+        status=status,
         expires_at=token.expires_at,
     )
+
+
+async def _lookup(request: web.Request, hashes: list[str]) -> tuple[CredentialToken, str] | None:
+    async with request.app[DB].session() as session:
+        row = (
+            await session.execute(
+                select(CredentialToken, Party)
+                .join(Party, col(Party.id) == col(CredentialToken.party_fk))
+                .where(col(CredentialToken.token_hash).in_(hashes))
+            )
+        ).first()
+    return None if row is None else (row[0], row[1].status)
 
 
 async def registered_caller(request: web.Request) -> Caller:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from hub.cache import TtlCache
 from hub.config import Settings
 from hub.crypto import Vault
 from hub.ocpi.client import OcpiClient
@@ -21,6 +23,22 @@ class OcpiContext:
     client: OcpiClient
     # Called after a commit that queued outbox work, so this process's dispatcher starts at once.
     wake: Callable[[], None] = field(default=lambda: None)
+    # Per-process caches of the hot path (hub/cache.py): tokens, connections. Built from settings.
+    tokens: TtlCache[Any, Any] = field(init=False)
+    connections: TtlCache[int, Any] = field(init=False)
+    targets: TtlCache[Any, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ttl = self.settings.ocpi.cache_seconds
+        object.__setattr__(self, "tokens", TtlCache(ttl))
+        object.__setattr__(self, "connections", TtlCache(ttl))
+        object.__setattr__(self, "targets", TtlCache(ttl))
+
+    def forget(self, party_fk: int | None = None) -> None:
+        """This process changed a platform's tokens, status or connection: stop using what it remembered."""
+        self.tokens.forget()
+        self.targets.forget()
+        self.connections.forget(party_fk)
 
     def url(self, path: str) -> str:
         return self.settings.url(path)

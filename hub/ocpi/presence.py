@@ -53,6 +53,7 @@ class Presence:
             if party is not None and party.status == ConnectionStatus.OFFLINE and connection is not None:
                 set_status(session, party, ConnectionStatus.CONNECTED)
                 log.info("presence.back_online", party=party_fk)
+                self._ctx.forget(party_fk)
         self._ctx.wake()
 
     def start(self) -> None:
@@ -123,6 +124,7 @@ class Presence:
             ):
                 set_status(session, party, wanted)
                 log.info("presence.status_changed", party=party_fk, status=wanted.value)
+        self._ctx.forget(party_fk)
         self._ctx.wake()
 
     async def _ping(self, connection: OcpiConnection) -> bool:

@@ -162,6 +162,7 @@ async def register(ctx: OcpiContext, caller: Caller, body: Any) -> dict[str, Any
         party = await session.get(Party, caller.party_fk)
         assert party is not None
         set_status(session, party, ConnectionStatus.CONNECTED)
+    ctx.forget(caller.party_fk)
     ctx.wake()
     log.info("ocpi.registered", party=caller.party_fk, versions_url=credentials.url, endpoints=len(endpoints))
     return hub_credentials(ctx, token_c)
@@ -237,6 +238,7 @@ async def update_credentials(ctx: OcpiContext, caller: Caller, body: Any) -> dic
         connection.encode_token = encode
         connection.last_seen_at = utcnow()
         session.add(CredentialToken(party_fk=caller.party_fk, kind=TOKEN_C, token_hash=hash_token(token_c)))
+    ctx.forget(caller.party_fk)
     log.info("ocpi.credentials_updated", party=caller.party_fk, grace_seconds=grace)
     return hub_credentials(ctx, token_c)
 
@@ -256,6 +258,7 @@ async def unregister(ctx: OcpiContext, caller: Caller) -> None:
         party = await session.get(Party, caller.party_fk)
         assert party is not None
         set_status(session, party, ConnectionStatus.SUSPENDED)
+    ctx.forget(caller.party_fk)
     ctx.wake()
     log.info("ocpi.unregistered", party=caller.party_fk)
 
@@ -297,6 +300,7 @@ async def connect(ctx: OcpiContext, party_fk: int, versions_url: str, token_a: s
         async with ctx.db.transaction() as session:
             await session.execute(delete(CredentialToken).where(col(CredentialToken.id) == row.id))
         raise
+    ctx.forget(party_fk)
     ctx.wake()
     log.info("ocpi.connected", party=party_fk, versions_url=versions_url)
     return {"party_id": party_fk, "versions_url": versions_url, "endpoints": len(endpoints)}

@@ -97,8 +97,14 @@ def roles_of(connection: OcpiConnection, ref: PartyRef) -> frozenset[Role]:
 
 
 async def connection_of(ctx: OcpiContext, party_fk: int) -> OcpiConnection | None:
-    async with ctx.db.session() as session:
-        return await session.get(OcpiConnection, party_fk)
+    """A platform's connection (endpoints, token), read-only; cached for ``[ocpi] cache_seconds``."""
+
+    async def load() -> OcpiConnection | None:
+        async with ctx.db.session() as session:
+            return await session.get(OcpiConnection, party_fk)
+
+    connection: OcpiConnection | None = await ctx.connections.get(party_fk, load)
+    return connection
 
 
 async def reachable(
