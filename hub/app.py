@@ -27,6 +27,7 @@ from hub.keys import (
     SETTINGS,
     VAULT,
 )
+from hub.ledger.booking import book_unbooked
 from hub.metrics import Metrics
 from hub.middleware import admin_auth, request_context
 from hub.ocpi import callbacks, cdrs, hubclientinfo
@@ -66,6 +67,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await migrate.upgrade(db.engine)
     app[DB] = db
     log.info("database.ready", backend=db.engine.dialect.name)
+    booked = await book_unbooked(db, app[SETTINGS])  # CDRs stored before the ledger, or priced since
+    if booked:
+        log.info("ledger.caught_up", entries=booked)
     yield
     await db.close()
 

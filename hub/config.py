@@ -73,6 +73,10 @@ class OicpSettings(_Section):
     listen_host: str | None = None  # default: host
 
 
+class LedgerSettings(_Section):
+    period: Literal["monthly", "weekly", "daily"] = "monthly"
+
+
 class SecuritySettings(_Section):
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/secret.key"  # noqa: S105 - a path, not a secret
@@ -98,6 +102,7 @@ class Settings(_Section):
     log: LogSettings = LogSettings()
     ocpi: OcpiSettings = OcpiSettings()
     oicp: OicpSettings = OicpSettings()
+    ledger: LedgerSettings = LedgerSettings()
     security: SecuritySettings = SecuritySettings()
 
     @field_validator("public_url")

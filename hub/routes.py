@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub import admin_api, cdr_admin, health, traffic
+from hub.ledger import api as ledger_api
 from hub.ocpi import functional, platform
 from hub.ocpi.context import VERSION
 
@@ -29,6 +30,11 @@ def routes() -> list[web.RouteDef]:
         web.get("/admin/api/traffic", traffic.list_traffic),
         web.get("/admin/api/cdrs", cdr_admin.api_list),
         web.post("/admin/api/cdrs/{id}/retry", cdr_admin.api_retry),
+        web.get("/admin/api/ledger/balances", ledger_api.get_balances),
+        web.get("/admin/api/ledger/netting", ledger_api.get_netting),
+        web.post("/admin/api/settlement/{period}/close", ledger_api.close_period),
+        web.get("/admin/api/settlement/{period}/statements/{party}", ledger_api.get_statement),
+        web.post("/admin/api/reconcile/{party}/{period}", ledger_api.post_reconcile),
         # OCPI configuration modules (never routed; no routing headers)
         web.get("/ocpi/versions", platform.versions),
         web.get(OCPI, platform.version_details),

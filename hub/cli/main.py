@@ -16,6 +16,7 @@ from hub import agreements, cdr_admin, parties, traffic
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
 from hub.errors import ClientApiUnusable, ClientError, HubError, InvalidParameters
+from hub.ledger import cli as ledger_cli
 from hub.pki import cli as pki_cli
 from hub.store import migrate
 from hub.store.db import Database
@@ -281,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_parser(sub)
     cdr_admin.add_parser(sub)
     pki_cli.add_parser(sub)
+    ledger_cli.add_parsers(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from hub import outbox
 from hub.errors import Forbidden, HubError, NotFound
+from hub.ledger.booking import book_cdr
 from hub.ocpi.broadcast import list_response, single_response, to_hub
 from hub.ocpi.context import OcpiContext
 from hub.ocpi.endpoints import find_endpoint
@@ -116,6 +117,7 @@ async def _store(inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int) -> tu
             session.add(row)
             await session.flush()
             outbox.enqueue(session, CDR_DELIVERY, {"cdr": row.id}, party_fk=emsp_fk)
+            await book_cdr(session, row, inbound.ctx.settings)  # the money side commits with the CDR
     except IntegrityError:
         existing = await _existing(inbound, cdr)
         if existing is None:

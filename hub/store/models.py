@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from hub.store.types import UTCDateTime, utcnow
@@ -276,3 +286,107 @@ class Certificate(SQLModel, table=True):
     not_after: datetime = Field(sa_type=UTCDateTime)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- settlement ledger (hub/ledger; DESIGN.md "Ledger") ---------------------------------------------
+# Entries, postings and statements are append-only: triggers in migration 0005 refuse UPDATE and DELETE,
+# and refuse an entry whose postings do not sum to zero per currency.
+
+
+class LedgerPeriod(SQLModel, table=True):
+    """A settlement period (``2026-11`` when monthly): open, then closed for good (hub/ledger/periods.py)."""
+
+    __tablename__ = "ledger_period"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=16, unique=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="open", max_length=8)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JournalEntry(SQLModel, table=True):
+    """One balanced journal entry; exactly one per source CDR (unique ``source_cdr_fk``).
+
+    ``posting_count`` is how many postings the entry has: once they are all written the entry is closed,
+    which lets SQLite (no deferred triggers) check the balance when the last posting arrives.
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (CheckConstraint("posting_count >= 2", name="posting_count"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_cdr_fk: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("cdr.id", ondelete="RESTRICT"), nullable=True, unique=True),
+    )
+    period_fk: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("ledger_period.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=8)
+    cpo: str = Field(max_length=8)
+    emsp: str = Field(max_length=8)
+    session_date: datetime = Field(sa_type=UTCDateTime)
+    booked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    reverses_entry_fk: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("ledger_entry.id", ondelete="RESTRICT"), nullable=True),
+    )
+    posting_count: int
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class JournalPosting(SQLModel, table=True):
+    """One leg of an entry: ``party`` is owed ``amount`` (10⁻⁴ units) by ``counterparty`` (< 0: owes it)."""
+
+    __tablename__ = "ledger_posting"
+    __table_args__ = (CheckConstraint("kind IN ('cost', 'vat', 'fee')", name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_fk: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("ledger_entry.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
+    party: str = Field(max_length=8, index=True)
+    counterparty: str = Field(max_length=8)
+    kind: str = Field(max_length=8)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_type=BigInteger)
+
+
+class LedgerFee(SQLModel, table=True):
+    """The hub's fee for one party in one currency: fixed per CDR and/or a percentage of the cost excl. VAT.
+
+    Both are integers in units of 10⁻⁴ (``percent_units`` 15000 is 1.5 %). Changing a fee affects later
+    bookings only: entries keep the fee they were booked with.
+    """
+
+    __tablename__ = "ledger_fee"
+    __table_args__ = (UniqueConstraint("party", "currency", name="uq_ledger_fee_party_currency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party: str = Field(max_length=8)
+    currency: str = Field(max_length=3)
+    fixed_units: int = Field(default=0, sa_type=BigInteger)
+    percent_units: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LedgerStatement(SQLModel, table=True):
+    """A party's statement for a closed period, frozen as JSON when the period closed."""
+
+    __tablename__ = "ledger_statement"
+    __table_args__ = (UniqueConstraint("period_fk", "party", name="uq_ledger_statement_period_party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_fk: int = Field(
+        sa_column=Column(Integer, ForeignKey("ledger_period.id", ondelete="RESTRICT"), nullable=False)
+    )
+    party: str = Field(max_length=8)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.config import DatabaseSettings
+from hub.ledger.balances import balances
 from hub.simulators.ocpi import OcpiPlatform
 from hub.store.db import Database
-from hub.store.models import Cdr
+from hub.store.models import Cdr, JournalEntry
 from tests.ocpi.conftest import eventually, free_port
 from tests.ocpi.examples import cdr_of
 
@@ -151,6 +153,12 @@ async def test_kill_9_during_a_cdr_flood_loses_nothing(
             per_id = dict(
                 (await session.execute(select(Cdr.cdr_id, func.count()).group_by(Cdr.cdr_id))).all()  # type: ignore[call-overload]
             )
+            cdrs = (await session.execute(select(func.count()).select_from(Cdr))).scalar_one()
+            entries = (await session.execute(select(func.count()).select_from(JournalEntry))).scalar_one()
+            booked_ids = (
+                await session.execute(select(func.count(func.distinct(JournalEntry.source_cdr_fk))))
+            ).scalar_one()
+        positions = (await balances(db)).positions
     finally:
         await db.close()
     delivered_twice = sum(1 for count in emsp.store.cdr_posts.values() if count > 1)
@@ -158,8 +166,16 @@ async def test_kill_9_during_a_cdr_flood_loses_nothing(
         print(
             f"\nkill -9 fault: acknowledged {len(acked)} CDRs ({killed_at} before the kill), "
             f"stored {len(per_id)}, delivered {len(emsp.store.cdrs)} distinct "
-            f"({delivered_twice} re-sent after the crash, de-duplicated by the eMSP)"
+            f"({delivered_twice} re-sent after the crash, de-duplicated by the eMSP), "
+            f"booked {entries} journal entries for {cdrs} stored CDRs"
         )
     assert all(per_id.get(cdr_id) == 1 for cdr_id in acked)  # every acknowledged CDR stored exactly once
     assert set(acked) <= {key[2] for key in emsp.store.cdrs}  # and delivered
     assert max(per_id.values()) == 1
+    assert entries == booked_ids == cdrs  # every stored CDR booked exactly once
+    by_currency: dict[str, Decimal] = {}
+    for position in positions:
+        by_currency[position.position.currency] = (
+            by_currency.get(position.position.currency, Decimal(0)) + position.position.amount
+        )
+    assert by_currency and all(total == 0 for total in by_currency.values())  # the ledger balances
