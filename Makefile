@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test check format demo clean
+.PHONY: install run test check format bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Benchmark the hub against direct and proxy baselines (<10 min); PostgreSQL too when
+## ROAMHUB_BENCH_POSTGRES_URL or ROAMHUB_TEST_POSTGRES_URL is set.
+bench: $(STAMP)
+	$(BIN)/python -m hub.bench.run --out var/bench/bench-results.json
+
+## The benchmark's quick mode: a few seconds per scenario (the test suite runs it on SQLite).
+bench-smoke: $(STAMP)
+	$(BIN)/python -m hub.bench.run --quick --out var/bench/bench-smoke.json
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -21,7 +21,7 @@ DEFAULT_CONFIG_FILE = Path("config/roamhub.toml")
 ENV_PREFIX = "ROAMHUB_"
 # Environment variables with the prefix that are not configuration keys.
 _ENV_NOT_SETTINGS = {"ROAMHUB_CONFIG"}
-_ENV_NOT_SETTINGS_PREFIXES = ("ROAMHUB_TEST_",)
+_ENV_NOT_SETTINGS_PREFIXES = ("ROAMHUB_TEST_", "ROAMHUB_BENCH_")
 
 
 class ConfigError(ValueError):

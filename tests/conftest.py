@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,17 +30,52 @@ def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def _fresh_postgres_database() -> tuple[str, str]:
-    """A new, empty database on the test server, so every test starts from nothing."""
+# Migrated once per test run and copied for every test: migrating each test's database from nothing
+# would cost most of the suite's time. Tests of the migrations themselves ask for ``empty_db_url``.
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _migrated(url: str) -> None:
+    database = Database(DatabaseSettings(url=url))
+    try:
+        await migrate.upgrade(database.engine)
+    finally:
+        await database.close()
+
+
+async def _fresh_postgres_database(*, migrated: bool = True) -> tuple[str, str]:
+    """A new database on the test server: empty, or a copy of the migrated template."""
     assert POSTGRES_URL is not None
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    if migrated and "postgres" not in _TEMPLATES:
+        template, _ = await _fresh_postgres_database(migrated=False)
+        await _migrated(template)
+        _TEMPLATES["postgres"] = template.rpartition("/")[2]
     name = f"roamhub_t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{_TEMPLATES["postgres"]}"' if migrated else ""
     admin = await asyncpg.connect(_plain(POSTGRES_URL))
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await admin.close()
-    base, _, _ = POSTGRES_URL.rpartition("/")
     return f"{base}/{name}", name
+
+
+async def _sqlite_database(directory: Path) -> str:
+    if "sqlite" not in _TEMPLATES:
+        template = Path(tempfile.mkdtemp(prefix="roamhub-template-")) / "roamhub.db"
+        await _migrated(f"sqlite+aiosqlite:///{template}")
+        _TEMPLATES["sqlite"] = str(template)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATES["sqlite"], directory / "roamhub.db")
+    return f"sqlite+aiosqlite:///{directory / 'roamhub.db'}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "sqlite" in _TEMPLATES:
+        shutil.rmtree(Path(_TEMPLATES["sqlite"]).parent, ignore_errors=True)
+    if "postgres" in _TEMPLATES:
+        asyncio.run(_drop_postgres_database(_TEMPLATES["postgres"]))
 
 
 async def _drop_postgres_database(name: str) -> None:
@@ -51,12 +89,28 @@ async def _drop_postgres_database(name: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database at the latest schema, on SQLite and (when configured) PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'var' / 'roamhub.db'}"
+        yield await _sqlite_database(tmp_path / "var")
         return
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
     url, name = await _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with nothing in it, for the tests of the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty' / 'roamhub.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    url, name = await _fresh_postgres_database(migrated=False)
     try:
         yield url
     finally:

@@ -9,8 +9,10 @@ from hub.store.db import Database
 from hub.store.models import metadata
 
 
-async def test_upgrade_from_empty_reaches_head_and_is_idempotent(settings) -> None:  # type: ignore[no-untyped-def]
-    db = Database(settings.database)
+async def test_upgrade_from_empty_reaches_head_and_is_idempotent(empty_db_url: str) -> None:
+    from hub.config import DatabaseSettings
+
+    db = Database(DatabaseSettings(url=empty_db_url))
     try:
         assert await migrate.current_revision(db.engine) is None
         await migrate.upgrade(db.engine)

@@ -16,9 +16,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_serve_starts_on_a_fresh_directory_and_stops_on_sigterm(tmp_path: Path, db_url: str) -> None:
+async def test_serve_starts_on_a_fresh_directory_and_stops_on_sigterm(
+    tmp_path: Path, empty_db_url: str
+) -> None:
     port = free_port()
-    env = {**os.environ, "ROAMHUB_DATABASE_URL": db_url, "ROAMHUB_LOG_FORMAT": "json"}
+    env = {**os.environ, "ROAMHUB_DATABASE_URL": empty_db_url, "ROAMHUB_LOG_FORMAT": "json"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from hub import agreements, cdr_admin, parties, traffic
+from hub.bench.run import add_parser as add_bench_parser
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
 from hub.errors import ClientApiUnusable, ClientError, HubError, InvalidParameters
@@ -282,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_parser(sub)
     cdr_admin.add_parser(sub)
     pki_cli.add_parser(sub)
+    add_bench_parser(sub)
     ledger_cli.add_parsers(sub)
     return parser
 

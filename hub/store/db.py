@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,6 +54,10 @@ class Database:
         self.url = settings.url
         self.engine = create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer. Left to themselves, concurrent writers spin in SQLite's busy handler
+        # (sleeps of 1 to 100 ms) and a read transaction that turns into a write can fail outright;
+        # queueing this process's writers on a lock costs nothing of that.
+        self._writer = asyncio.Lock() if is_sqlite(settings.url) else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -62,7 +67,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits as a whole, or not at all."""
-        async with self.sessions() as session, session.begin():
+        if self._writer is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._writer, self.sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> None:

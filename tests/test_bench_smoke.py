@@ -1,0 +1,71 @@
+"""The benchmark's quick mode on SQLite, so the instrument never rots (``make bench-smoke`` runs the same).
+
+It runs as its own process, as ``make bench`` does: the hub, the partners, the proxy and the load generators
+are all separate processes. Figures on a shared machine are noise; what is checked is that every scenario
+produced numbers, that what is not built is reported as such, and that CDR counts match exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+SCENARIOS = ("authorization", "cdr_ingest", "fanout", "memory")
+MEASURED = {  # (scenario, figure prefix) -> the columns that must hold a positive number
+    ("authorization", "throughput"): ("hub", "direct", "baseline"),
+    ("authorization", "p50"): ("hub", "direct", "baseline"),
+    ("authorization", "p99"): ("hub", "direct", "baseline"),
+    ("cdr_ingest", "sustained"): ("hub", "direct", "baseline"),
+    ("cdr_ingest", "accepted"): ("hub",),
+    ("cdr_ingest", "p99"): ("hub",),
+    ("fanout", "deliveries"): ("hub", "baseline"),
+    ("fanout", "every receiver has it, p50"): ("hub", "baseline"),
+}
+
+
+def _run_quick(out: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    argv = [sys.executable, "-m", "hub.bench.run", "--quick", "--backends", "sqlite", "--out", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=240, check=False)  # noqa: S603
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done, json.loads(out.read_text())
+
+
+def _row(rows: list[dict[str, Any]], scenario: str, figure: str) -> dict[str, Any]:
+    found = [r for r in rows if r["scenario"] == scenario and r["figure"].startswith(figure)]
+    assert len(found) == 1, (scenario, figure, [r["figure"] for r in rows])
+    return found[0]
+
+
+def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) -> None:
+    done, results = _run_quick(tmp_path / "bench.json")
+
+    assert results["mode"] == "quick" and results["instrument_failed"] is False
+    assert [(c["backend"], c["workers"], c["status"]) for c in results["configs"]] == [("sqlite", 1, "ok")]
+    rows = [row for row in results["rows"] if row["backend"] == "sqlite"]
+    assert {row["scenario"] for row in rows} >= {*SCENARIOS, "oicp_authorize_start"}
+    for (scenario, figure), columns in MEASURED.items():
+        row = _row(rows, scenario, figure)
+        assert row["available"], row
+        for column in columns:
+            assert isinstance(row[column], int | float) and row[column] > 0, (scenario, figure, column, row)
+    assert _row(rows, "memory", "hub RSS")["extra"]["warm_mib"] > 0
+
+    oicp = _row(rows, "oicp_authorize_start", "AuthorizeStart")
+    assert oicp["available"] is False and oicp["hub"] is None and oicp["passed"] is None
+    assert results["oicp_authorize_start"]["available"] is False
+    assert "not available" in done.stdout
+
+    counts = results["details"]["sqlite/1"]["cdr_ingest"]["counts"]
+    assert counts["acknowledged"] > 0
+    assert counts["acknowledged"] == counts["stored"] == counts["delivered"] == counts["posts_to_emsp"]
+    assert counts["lost"] == counts["duplicated"] == counts["unacknowledged_delivered"] == 0
+    assert counts["match"] is True
+    assert _row(rows, "cdr_ingest", "lost")["passed"] is True
+    assert _row(rows, "cdr_ingest", "duplicated")["passed"] is True
+
+    # Where each process ran is part of the output.
+    assert "hub worker 1" in done.stdout and "partners" in done.stdout and "proxy" in done.stdout
+    assert {p["role"] for p in results["processes"]} >= {"hub worker 1", "partners", "proxy"}
