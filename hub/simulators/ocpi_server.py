@@ -236,6 +236,7 @@ async def _record(platform: OcpiPlatform, request: web.Request) -> Received:
         headers=CIMultiDict(request.headers),
         body=_parse_json(raw),
         at=now_utc(),
+        raw=raw,
     )
     platform.received.append(record)
     request[_RAW_BODY] = raw

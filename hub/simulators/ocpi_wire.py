@@ -162,6 +162,7 @@ class Received:
     at: datetime
     module: str | None = None
     status: int | None = None  # the HTTP status we answered with, filled in afterwards
+    raw: str = ""  # the body exactly as it arrived, to check that a hub relays bytes unchanged
 
 
 @dataclass
