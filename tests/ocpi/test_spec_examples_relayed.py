@@ -126,7 +126,7 @@ def _auth(sim: Any) -> dict[str, str]:
 async def test_non_conforming_evse_example_is_refused_by_the_receiver_and_relayed(
     hub: RunningHub, platform: PlatformFactory
 ) -> None:
-    emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    await connected(hub, platform, ("DE", "EMA", "EMSP"))
     cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
     location = owned_by(example("location_example.json"), *CPO)
     await cpo.push_location(location, to=EMSP)
