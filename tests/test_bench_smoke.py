@@ -63,6 +63,7 @@ def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) ->
     assert counts["acknowledged"] == counts["stored"] == counts["delivered"] == counts["posts_to_emsp"]
     assert counts["lost"] == counts["duplicated"] == counts["unacknowledged_delivered"] == 0
     assert counts["match"] is True
+    assert counts["booked"] == counts["acknowledged"]  # every acknowledged CDR booked once in the ledger
     assert _row(rows, "cdr_ingest", "lost")["passed"] is True
     assert _row(rows, "cdr_ingest", "duplicated")["passed"] is True
 

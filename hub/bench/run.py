@@ -48,7 +48,9 @@ ADMIN_TOKEN = "bench-operator-" + uuid.uuid4().hex
 POSTGRES_ENV = ("ROAMHUB_BENCH_POSTGRES_URL", "ROAMHUB_TEST_POSTGRES_URL")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BARE_CONCURRENCY = 64  # the hub's broadcaster sends at most 64 requests at once (hub/ocpi/broadcast.py)
-LEDGER_NOTE = "ledger booking is not wired yet: see HOOK(ledger) in hub/bench/run.py (ledger_booked)"
+LEDGER_NOTE = (
+    "each acknowledged CDR must be booked exactly once in the ledger (counted in the hub's database)"
+)
 OICP_NOTE = "OICP AuthorizeStart over mutual TLS is not built yet"
 
 
@@ -322,12 +324,27 @@ async def outbox_backlog(db_url: str) -> int:
 
 
 async def ledger_booked(db_url: str, cdr_ids: Sequence[str]) -> int | None:
-    """HOOK(ledger): how many of ``cdr_ids`` the ledger booked; None while CDRs are not booked on ingest.
+    """How many of ``cdr_ids`` the ledger booked (each CDR is booked in the transaction that stores it)."""
+    from sqlalchemy import func, select
+    from sqlmodel import col
 
-    Once hub/ocpi/cdrs.py books each CDR in the ledger (hub/ledger/booking.py), count the journal entries
-    whose source is one of these CDRs here, and the CDR rows below get a "booked" figure with bar ==.
-    """
-    return None
+    from hub.config import DatabaseSettings
+    from hub.store.db import Database
+    from hub.store.models import Cdr, JournalEntry
+
+    wanted = set(cdr_ids)
+    db = Database(DatabaseSettings(url=db_url))
+    try:
+        async with db.session() as session:
+            query = (
+                select(col(Cdr.cdr_id), func.count(col(JournalEntry.id)))
+                .join(JournalEntry, col(JournalEntry.source_cdr_fk) == col(Cdr.id))
+                .group_by(col(Cdr.cdr_id))
+            )
+            rows = (await session.execute(query)).all()
+    finally:
+        await db.close()
+    return sum(int(count) for cdr_id, count in rows if cdr_id in wanted)
 
 
 # --- one backend -------------------------------------------------------------------------------------
@@ -810,8 +827,10 @@ def cdr_counts(acked: list[str], received: dict[str, Any], stored: int, booked: 
         "unacknowledged_delivered": len(delivered - acknowledged),
         "duplicated": received["duplicates"],
         "booked": booked,
-        "ledger": "not wired" if booked is None else "booked",
-        "match": acknowledged == delivered and stored == len(acknowledged) and received["duplicates"] == 0,
+        "match": acknowledged == delivered
+        and stored == len(acknowledged)
+        and received["duplicates"] == 0
+        and booked == len(acknowledged),
     }
 
 
@@ -851,7 +870,11 @@ def cdr_rows(
         judged(run.row("cdr_ingest", "p99 POST→eMSP receipt", "ms", received["delay_ms"]["p99"]), None),
         judged(
             run.row(
-                "cdr_ingest", "acknowledged = stored = delivered", "", counts["acknowledged"], extra=counts
+                "cdr_ingest",
+                "acknowledged = stored = delivered = booked",
+                "",
+                counts["acknowledged"],
+                extra=counts,
             ),
             None,
         ),
@@ -860,7 +883,12 @@ def cdr_rows(
     rows[-1].bar = "exact"
     for figure in ("lost", "duplicated"):
         rows.append(judged(run.row("cdr_ingest", figure, "", counts[figure]), Bar("==", 0, on_ratio=False)))
-    rows.append(unavailable("cdr_ingest", run.backend, run.workers, "booked in the ledger", LEDGER_NOTE))
+    booked = judged(
+        run.row("cdr_ingest", "booked in the ledger", "", counts["booked"], note=LEDGER_NOTE), None
+    )
+    booked.passed = counts["booked"] == counts["acknowledged"]
+    booked.bar = "== acknowledged"
+    rows.append(booked)
     return rows
 
 
