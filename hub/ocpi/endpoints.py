@@ -10,7 +10,6 @@ from hub.ocpi.context import VERSION, OcpiContext
 # (ocpi-hub-notes §4.1: the "Typical implementations" table marks the hub as Both).
 FUNCTIONAL_MODULES = ("cdrs", "chargingprofiles", "commands", "locations", "sessions", "tariffs", "tokens")
 CONFIGURATION_MODULES = ("credentials", "hubclientinfo", "versions")
-INTERFACES = {"sender": "SENDER", "receiver": "RECEIVER"}
 
 
 def module_path(module: str, interface: str) -> str:
