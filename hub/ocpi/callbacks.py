@@ -290,7 +290,7 @@ async def _receiver(inbound: Inbound, kind: str, key: str) -> PartyRef:
 
 async def _open(inbound: Inbound, receiver: PartyRef, kind: str, detail: str, original_url: str) -> Callback:
     """Store the mapping before the request leaves: the result may overtake the synchronous answer."""
-    _check_url(original_url)
+    _check_url(original_url, inbound.own)
     target, _ = await reachable(inbound, receiver, prefer=Role.CPO)
     correlation_id = inbound.request[CORRELATION_ID]
     row = Callback(
@@ -330,11 +330,22 @@ async def _forward(
         raise
 
 
-def _check_url(url: str) -> None:
-    # The hub will POST there; anything but an absolute http(s) URL is a client error, not a hub request.
+def _check_url(url: str, requester: OcpiConnection) -> None:
+    """The hub will POST the result there, so it must be an absolute http(s) URL on the requester's own
+    hosts (those of its versions URL and endpoints): never a place inside the hub's network it names."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise InvalidParameters("response_url must be an absolute http(s) URL", field="response_url")
+    own = {
+        urlsplit(u).hostname
+        for u in (requester.versions_url, *(e.get("url", "") for e in requester.endpoints))
+    }
+    if parts.hostname.lower() not in {host.lower() for host in own if host}:
+        log.warning("security.response_url_refused", platform=requester.party_fk, host=parts.hostname)
+        raise InvalidParameters(
+            "response_url must be on one of your platform's own hosts (those of your OCPI endpoints)",
+            field="response_url",
+        )
 
 
 def rewrite_response_url(raw: bytes, body: Mapping[str, Any], url: str) -> bytes:

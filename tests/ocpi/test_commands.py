@@ -243,6 +243,8 @@ async def test_unreachable_partners_leak_no_urls(hub: RunningHub, platform: Plat
         ("START_SESSION", {"token": token()}, "location_id"),
         ("UNLOCK_CONNECTOR", {"location_id": "LOC1", "evse_uid": "E1"}, "connector_id"),
         ("STOP_SESSION", {"session_id": "S1", "response_url": "ftp://example.com/x"}, "response_url"),
+        # Not the requester's own host: the hub would be made to POST into its own network (SSRF).
+        ("STOP_SESSION", {"session_id": "S1", "response_url": "http://169.254.169.254/latest"}, "own hosts"),
     ],
 )
 async def test_invalid_commands_are_2001(
