@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -24,6 +23,8 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import InitErrorDetails
+
+from schemas.wire import JsonDecimal
 
 # --- DateTime (types: DateTime) ---------------------------------------------------------------------
 
@@ -64,26 +65,7 @@ OcpiDateTime = Annotated[
 # --- number (types: number) -------------------------------------------------------------------------
 
 
-def _json_number(value: Decimal) -> int | float:
-    # JSON has no decimal type. An integral value without a fraction part stays an int; anything else
-    # becomes the float whose shortest repr is the same decimal (exact for OCPI's 4 decimals).
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= 0:
-        return int(value)
-    return float(value)
-
-
-def _not_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("a number was expected, not a boolean")
-    return value
-
-
-OcpiNumber = Annotated[
-    Decimal,
-    BeforeValidator(_not_bool),
-    PlainSerializer(_json_number, return_type=int | float, when_used="json"),
-]
+OcpiNumber = JsonDecimal
 """An exact decimal in Python, a JSON number on the wire (never a string, never a float in the model)."""
 
 # --- CiString, ids, country code and party id (types: CiString) -------------------------------------

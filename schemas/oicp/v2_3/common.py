@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from pydantic import (
 
 from schemas.canonical.party import OPERATOR_ID as _OPERATOR_ID
 from schemas.canonical.party import PROVIDER_ID as _PROVIDER_ID
+from schemas.wire import JsonDecimal
 
 # --- Base model -------------------------------------------------------------------------------------
 
@@ -94,26 +94,7 @@ OicpDateTime = Annotated[
 # --- Numbers ----------------------------------------------------------------------------------------
 
 
-def _json_number(value: Decimal) -> int | float:
-    # JSON has no decimal type: an integral value stays an int, anything else becomes the float whose
-    # shortest repr is the same decimal (exact for OICP's at most 3-4 decimals).
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= 0:
-        return int(value)
-    return float(value)
-
-
-def _not_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("a number was expected, not a boolean")
-    return value
-
-
-OicpDecimal = Annotated[
-    Decimal,
-    BeforeValidator(_not_bool),
-    PlainSerializer(_json_number, return_type=int | float, when_used="json"),
-]
+OicpDecimal = JsonDecimal
 """An exact decimal in Python (kWh, prices, kW), a JSON number on the wire."""
 
 # --- Identifiers (notes §4.1) -----------------------------------------------------------------------
