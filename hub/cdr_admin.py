@@ -118,18 +118,10 @@ def add_parser(subparsers: Any) -> None:
     again.set_defaults(run=cmd_retry)
 
 
-async def _db(settings: Settings) -> Database:
-    db = Database(settings.database)
-    await migrate.upgrade(db.engine)
-    return db
-
-
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = await _db(settings)
-    try:
-        views = await list_cdrs(db, delivery=args.delivery, limit=args.limit)
-    finally:
-        await db.close()
+    views = await migrate.with_database(
+        settings.database, lambda db: list_cdrs(db, delivery=args.delivery, limit=args.limit)
+    )
     if args.json:
         output.emit_json(views)
     elif not views:
@@ -153,10 +145,6 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
-    db = await _db(settings)
-    try:
-        view = await retry(db, args.id)
-    finally:
-        await db.close()
+    view = await migrate.with_database(settings.database, lambda db: retry(db, args.id))
     output.emit_json(view) if args.json else print(f"CDR {view.cdr_id} queued for delivery to {view.emsp}.")
     return 0

@@ -530,14 +530,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 async def cmd_traffic(args: argparse.Namespace, settings: Settings) -> int:
-    db = Database(settings.database)
-    try:
-        await migrate.upgrade(db.engine)
-        views = await recent(
+    views = await migrate.with_database(
+        settings.database,
+        lambda db: recent(
             db, limit=args.limit, party_fk=args.party, module=args.module, direction=args.direction
-        )
-    finally:
-        await db.close()
+        ),
+    )
     output.emit_json(views) if args.json else print(traffic_table(views))
     return 0
 

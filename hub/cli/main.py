@@ -9,8 +9,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from hub import agreements, cdr_admin, parties, traffic
 from hub.bench.run import add_parser as add_bench_parser
@@ -23,17 +23,7 @@ from hub.store import migrate
 from hub.store.db import Database
 from schemas.canonical.party import Protocol
 
-T = TypeVar("T")
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-
-
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    db = Database(settings.database)
-    try:
-        await migrate.upgrade(db.engine)
-        return await work(db)
-    finally:
-        await db.close()
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,31 +57,35 @@ async def cmd_party_add(args: argparse.Namespace, settings: Settings) -> int:
             "provider_id": args.provider_id,
         }
     )
-    view = await _with_db(settings, lambda db: parties.add_party(db, settings, data))
+    view = await migrate.with_database(settings.database, lambda db: parties.add_party(db, settings, data))
     output.emit_json(view) if args.json else print(output.party_detail(view))
     return 0
 
 
 async def cmd_party_list(args: argparse.Namespace, settings: Settings) -> int:
-    views = await _with_db(settings, lambda db: parties.list_parties(db, settings))
+    views = await migrate.with_database(settings.database, lambda db: parties.list_parties(db, settings))
     output.emit_json(views) if args.json else print(output.party_table(views))
     return 0
 
 
 async def cmd_party_show(args: argparse.Namespace, settings: Settings) -> int:
-    view = await _with_db(settings, lambda db: parties.get_party(db, settings, args.id))
+    view = await migrate.with_database(settings.database, lambda db: parties.get_party(db, settings, args.id))
     output.emit_json(view) if args.json else print(output.party_detail(view))
     return 0
 
 
 async def cmd_party_suspend(args: argparse.Namespace, settings: Settings) -> int:
-    view = await _with_db(settings, lambda db: parties.suspend_party(db, settings, args.id))
+    view = await migrate.with_database(
+        settings.database, lambda db: parties.suspend_party(db, settings, args.id)
+    )
     output.emit_json(view) if args.json else print(f"Party {view.id} ({view.name}) is now {view.status}.")
     return 0
 
 
 async def cmd_party_token(args: argparse.Namespace, settings: Settings) -> int:
-    view = await _with_db(settings, lambda db: parties.new_registration_token(db, settings, args.id))
+    view = await migrate.with_database(
+        settings.database, lambda db: parties.new_registration_token(db, settings, args.id)
+    )
     output.emit_json(view) if args.json else print(output.party_detail(view))
     return 0
 
@@ -110,7 +104,7 @@ async def cmd_party_connect(args: argparse.Namespace, settings: Settings) -> int
             ctx = OcpiContext(db, settings, load_vault(settings), OcpiClient(http, settings.ocpi))
             return await registration.connect(ctx, args.id, args.versions_url, args.token_a)
 
-    result = await _with_db(settings, work)
+    result = await migrate.with_database(settings.database, work)
     if args.json:
         output.emit_json(result)
     else:
@@ -149,7 +143,7 @@ def _pair(args: argparse.Namespace) -> agreements.AgreementCreate:
 
 async def cmd_agreement_add(args: argparse.Namespace, settings: Settings) -> int:
     data = _pair(args)
-    view = await _with_db(settings, lambda db: agreements.add_agreement(db, data))
+    view = await migrate.with_database(settings.database, lambda db: agreements.add_agreement(db, data))
     output.emit_json(view) if args.json else print(f"Agreement {view.id}: {view.cpo} <-> {view.emsp}")
     if settings.agreements == "open" and not args.json:
         print("note: the policy is 'open', so every pair may roam; set agreements = \"explicit\" to enforce")
@@ -157,7 +151,7 @@ async def cmd_agreement_add(args: argparse.Namespace, settings: Settings) -> int
 
 
 async def cmd_agreement_list(args: argparse.Namespace, settings: Settings) -> int:
-    views = await _with_db(settings, agreements.list_agreements)
+    views = await migrate.with_database(settings.database, agreements.list_agreements)
     if args.json:
         output.emit_json(
             {"policy": settings.agreements, "agreements": [v.model_dump(mode="json") for v in views]}
@@ -170,8 +164,8 @@ async def cmd_agreement_list(args: argparse.Namespace, settings: Settings) -> in
 
 async def cmd_agreement_remove(args: argparse.Namespace, settings: Settings) -> int:
     pair = _pair(args) if args.cpo or args.emsp else None
-    view = await _with_db(
-        settings, lambda db: agreements.remove_agreement(db, agreement_id=args.id, pair=pair)
+    view = await migrate.with_database(
+        settings.database, lambda db: agreements.remove_agreement(db, agreement_id=args.id, pair=pair)
     )
     output.emit_json(view) if args.json else print(f"Removed agreement {view.id}: {view.cpo} <-> {view.emsp}")
     return 0

@@ -7,10 +7,9 @@ raises a ClientError, which ``roamhub`` turns into exit code 2 with a message na
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,17 +20,6 @@ from hub.ledger import balances, booking, fees, periods, reconcile, render, stat
 from hub.store import migrate
 from hub.store.db import Database
 from hub.validation import first_error
-
-T = TypeVar("T")
-
-
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    db = Database(settings.database)
-    try:
-        await migrate.upgrade(db.engine)
-        return await work(db)
-    finally:
-        await db.close()
 
 
 def parse_instant(text: str | None, flag: str = "--as-of") -> datetime | None:
@@ -83,7 +71,7 @@ def netting_text(matrices: list[balances.Netting]) -> str:
 
 async def cmd_balances(args: argparse.Namespace, settings: Settings) -> int:
     as_of = parse_instant(args.as_of)
-    result = await _with_db(settings, lambda db: balances.balances(db, as_of))
+    result = await migrate.with_database(settings.database, lambda db: balances.balances(db, as_of))
     output.emit_json(result) if args.json else print(balances_text(result))
     return 0
 
@@ -91,13 +79,13 @@ async def cmd_balances(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_netting(args: argparse.Namespace, settings: Settings) -> int:
     currency = args.currency.upper() if args.currency else None
     as_of = parse_instant(args.as_of)
-    result = await _with_db(settings, lambda db: balances.netting(db, currency, as_of))
+    result = await migrate.with_database(settings.database, lambda db: balances.netting(db, currency, as_of))
     output.emit_json(result) if args.json else print(netting_text(result))
     return 0
 
 
 async def cmd_book_pending(args: argparse.Namespace, settings: Settings) -> int:
-    count = await _with_db(settings, lambda db: booking.book_unbooked(db, settings))
+    count = await migrate.with_database(settings.database, lambda db: booking.book_unbooked(db, settings))
     output.emit_json({"booked": count}) if args.json else print(f"Booked {count} CDR(s).")
     return 0
 
@@ -106,7 +94,9 @@ async def cmd_book_pending(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_close(args: argparse.Namespace, settings: Settings) -> int:
-    result = await _with_db(settings, lambda db: statements.close_period(db, settings, args.period))
+    result = await migrate.with_database(
+        settings.database, lambda db: statements.close_period(db, settings, args.period)
+    )
     if args.json:
         output.emit_json(result)
     else:
@@ -116,7 +106,9 @@ async def cmd_close(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_statement(args: argparse.Namespace, settings: Settings) -> int:
     party = args.party.upper()
-    result = await _with_db(settings, lambda db: statements.get_statement(db, settings, party, args.period))
+    result = await migrate.with_database(
+        settings.database, lambda db: statements.get_statement(db, settings, party, args.period)
+    )
     print(render.RENDERERS[args.format](result), end="")
     return 0
 
@@ -128,7 +120,7 @@ async def _periods(db: Database) -> list[dict[str, Any]]:
 
 
 async def cmd_periods(args: argparse.Namespace, settings: Settings) -> int:
-    rows = await _with_db(settings, _periods)
+    rows = await migrate.with_database(settings.database, _periods)
     if args.json:
         output.emit_json(rows)
     else:
@@ -153,8 +145,8 @@ def _read(path: str) -> bytes:
 
 async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     raw, party = _read(args.file), args.party.upper()
-    result = await _with_db(
-        settings,
+    result = await migrate.with_database(
+        settings.database,
         lambda db: reconcile.reconcile(db, settings, party, args.period, raw, args.file, args.basis),
     )
     output.emit_json(result) if args.json else print(reconcile.report_text(result))
@@ -182,19 +174,19 @@ def fee_table(views: list[fees.FeeView]) -> str:
 
 async def cmd_fee_set(args: argparse.Namespace, settings: Settings) -> int:
     data = _fee_set(args)
-    view = await _with_db(settings, lambda db: fees.set_fee(db, data))
+    view = await migrate.with_database(settings.database, lambda db: fees.set_fee(db, data))
     output.emit_json(view) if args.json else print(fee_table([view]))
     return 0
 
 
 async def cmd_fee_list(args: argparse.Namespace, settings: Settings) -> int:
-    views = await _with_db(settings, fees.list_fees)
+    views = await migrate.with_database(settings.database, fees.list_fees)
     output.emit_json(views) if args.json else print(fee_table(views))
     return 0
 
 
 async def cmd_fee_remove(args: argparse.Namespace, settings: Settings) -> int:
-    await _with_db(settings, lambda db: fees.remove_fee(db, args.party, args.currency))
+    await migrate.with_database(settings.database, lambda db: fees.remove_fee(db, args.party, args.currency))
     print(f"Removed the fee for {args.party.upper()} in {args.currency.upper()}.")
     return 0
 

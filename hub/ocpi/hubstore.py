@@ -129,19 +129,28 @@ def key(value: str) -> str:
     return value.upper()
 
 
+def _identity(
+    module: str, cc: str, pid: str, object_id: str, object_type: str | None = None
+) -> list[ColumnElement[bool]]:
+    """The conditions naming one stored object (any token type when ``object_type`` is None)."""
+    conditions = [
+        col(HubObject.module) == module,
+        col(HubObject.country_code) == key(cc),
+        col(HubObject.party_id) == key(pid),
+        col(HubObject.object_id) == key(object_id),
+    ]
+    if object_type is not None:
+        conditions.append(col(HubObject.object_type) == object_type)
+    return conditions
+
+
 async def get(
     db: Database, module: str, cc: str, pid: str, object_id: str, object_type: str = ""
 ) -> HubObject | None:
     async with db.session() as session:
         return (
             await session.execute(
-                select(HubObject).where(
-                    col(HubObject.module) == module,
-                    col(HubObject.country_code) == key(cc),
-                    col(HubObject.party_id) == key(pid),
-                    col(HubObject.object_id) == key(object_id),
-                    col(HubObject.object_type) == object_type,
-                )
+                select(HubObject).where(*_identity(module, cc, pid, object_id, object_type))
             )
         ).scalar()
 
@@ -165,13 +174,7 @@ async def save(
                 row = (
                     await session.execute(
                         select(HubObject)
-                        .where(
-                            col(HubObject.module) == module,
-                            col(HubObject.country_code) == key(cc),
-                            col(HubObject.party_id) == key(pid),
-                            col(HubObject.object_id) == key(object_id),
-                            col(HubObject.object_type) == object_type,
-                        )
+                        .where(*_identity(module, cc, pid, object_id, object_type))
                         .with_for_update()
                     )
                 ).scalar()
@@ -198,14 +201,7 @@ async def save(
 async def delete(db: Database, module: str, cc: str, pid: str, object_id: str) -> bool:
     async with db.transaction() as session:
         rows = (
-            await session.execute(
-                select(HubObject).where(
-                    col(HubObject.module) == module,
-                    col(HubObject.country_code) == key(cc),
-                    col(HubObject.party_id) == key(pid),
-                    col(HubObject.object_id) == key(object_id),
-                )
-            )
+            await session.execute(select(HubObject).where(*_identity(module, cc, pid, object_id)))
         ).scalars()
         found = False
         for row in rows:

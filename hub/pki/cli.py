@@ -6,9 +6,8 @@ Errors are :class:`hub.errors.ClientError` subclasses, so ``roamhub`` prints the
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from hub.cli import output
 from hub.config import Settings
@@ -17,9 +16,6 @@ from hub.pki import certs
 from hub.pki.files import init_ca, issue_hub_client_cert, issue_server_cert
 from hub.pki.registry import CertificateView, issue_party_cert, list_certificates, revoke
 from hub.store import migrate
-from hub.store.db import Database
-
-T = TypeVar("T")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -56,15 +52,6 @@ def add_parser(subparsers: Any) -> None:
     listing.set_defaults(run=cmd_list)
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    db = Database(settings.database)
-    try:
-        await migrate.upgrade(db.engine)
-        return await work(db)
-    finally:
-        await db.close()
-
-
 def _files(*paths: Path) -> dict[str, str]:
     return {path.name: str(path) for path in paths}
 
@@ -96,8 +83,8 @@ async def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidParameters(f"{args.party!r} is neither a party id nor 'hub'") from None
     if args.out is None:
         raise InvalidParameters("--out DIR is required: where to write the key and certificates")
-    issued = await _with_db(
-        settings, lambda db: issue_party_cert(db, settings, party_id, args.out, days=args.days)
+    issued = await migrate.with_database(
+        settings.database, lambda db: issue_party_cert(db, settings, party_id, args.out, days=args.days)
     )
     if args.json:
         data = issued.certificate.model_dump(mode="json")
@@ -118,8 +105,8 @@ async def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    views = await _with_db(
-        settings,
+    views = await migrate.with_database(
+        settings.database,
         lambda db: revoke(db, serial=args.serial, fingerprint=args.fingerprint, party_id=args.party),
     )
     if args.json:
@@ -131,7 +118,9 @@ async def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    views = await _with_db(settings, lambda db: list_certificates(db, party_id=args.party))
+    views = await migrate.with_database(
+        settings.database, lambda db: list_certificates(db, party_id=args.party)
+    )
     if args.json:
         output.emit_json(views)
     elif not views:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -11,6 +13,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.config import DatabaseSettings
+from hub.store.db import Database
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant: workers starting together take turns at migrating a shared PostgreSQL.
@@ -47,3 +54,13 @@ async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(_current)
+
+
+async def with_database(settings: DatabaseSettings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured database, brought up to date first (the CLI needs no running hub)."""
+    db = Database(settings)
+    try:
+        await upgrade(db.engine)
+        return await work(db)
+    finally:
+        await db.close()
