@@ -22,6 +22,7 @@ from hub.keys import (
     HTTP,
     METRICS,
     OCPI,
+    OICP,
     PRESENCE,
     ROUTING,
     SETTINGS,
@@ -35,6 +36,9 @@ from hub.ocpi.broadcast import Broadcaster
 from hub.ocpi.client import OcpiClient
 from hub.ocpi.context import OcpiContext
 from hub.ocpi.presence import Presence
+from hub.oicp import cdrs as oicp_cdrs
+from hub.oicp.client import OicpClient
+from hub.oicp.context import OicpContext
 from hub.outbox import Dispatcher
 from hub.routes import routes
 from hub.routing import RoutingCore
@@ -98,8 +102,12 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
         {
             outbox.CLIENT_INFO: functools.partial(hubclientinfo.push, ctx),
             cdrs.CDR_DELIVERY: functools.partial(cdrs.deliver, ctx),
+            oicp_cdrs.OICP_CDR_DELIVERY: lambda item: oicp_cdrs.deliver(app[OICP], item),
         },
-        on_dead={cdrs.CDR_DELIVERY: functools.partial(cdrs.dead, ctx)},
+        on_dead={
+            cdrs.CDR_DELIVERY: functools.partial(cdrs.dead, ctx),
+            oicp_cdrs.OICP_CDR_DELIVERY: functools.partial(cdrs.dead, ctx),
+        },
         poll_interval=settings.outbox_poll_interval,
         backoff_base=settings.outbox_backoff_base,
         max_attempts=settings.outbox_max_attempts,
@@ -109,6 +117,14 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
     presence = Presence(ctx)
     app[OCPI], app[DISPATCHER], app[PRESENCE] = ctx, dispatcher, presence
     app[ROUTING] = RoutingCore(app[DB], settings, targets=ctx.targets)
+    app[OICP] = OicpContext(
+        db=app[DB],
+        settings=settings,
+        core=app[ROUTING],
+        client=OicpClient(app[HTTP], settings, recorder=app[traffic.TRAFFIC]),
+        ocpi=ctx,
+        wake=ctx.wake,
+    )
     app[BROADCASTER] = broadcaster = Broadcaster(ctx)
     dispatcher.start()
     presence.start()

@@ -66,11 +66,62 @@ class OcpiSettings(_Section):
     cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
+# Hubject's Acceptable Use Policy, calls per minute per partner and operation (oicp-hub-notes §7).
+AUP_RATE_LIMITS: dict[str, int] = {
+    "eRoamingPullEvseStatusByID": 300,
+    "eRoamingPullEvseStatusByOperatorID": 75,
+    "eRoamingPullEvseStatus": 6,
+    "eRoamingPullEvseData": 100,
+    "eRoamingPushEvseStatus": 2000,
+    "eRoamingPushEvseData": 375,
+    "eRoamingAuthorizeStart": 200,
+    "eRoamingAuthorizeStop": 50,
+    "eRoamingAuthorizeRemoteStart": 100,
+    "eRoamingAuthorizeRemoteStop": 200,
+    "eRoamingPushAuthenticationData": 50,
+    "eRoamingPullAuthenticationData": 6,
+    "eRoamingChargeDetailRecord": 350,
+    "eRoamingGetChargeDetailRecords": 200,
+    "eRoamingChargingNotifications": 100,
+    "eRoamingPullEVSEPricing": 280,
+    "eRoamingPullPricingProductData": 300,
+    "eRoamingPushEVSEPricing": 6,
+    "eRoamingPushPricingProductData": 6,
+}
+
+
 class OicpSettings(_Section):
     listen_port: int | None = Field(
         default=None, ge=1, le=65535, description="the mutual-TLS port OICP partners use; off when unset"
     )
     listen_host: str | None = None  # default: host
+    timeout: float = Field(default=10.0, gt=0, description="seconds an OICP partner has to answer")
+    remote_timeout: float = Field(
+        default=60.0, gt=0, description="seconds a CPO has for remote start/stop and reservations"
+    )
+    authorize_timeout: float = Field(
+        default=5.0, gt=0, description="seconds each EMP has to answer a forwarded AuthorizeStart"
+    )
+    connect_timeout: float = Field(default=5.0, gt=0)
+    # Calls per minute per partner and operation; the AUP figures unless overridden. 0 = unlimited.
+    rate_limits: dict[str, int] = Field(default_factory=lambda: dict(AUP_RATE_LIMITS))
+    rate_limit_burst: float = Field(
+        default=1.0, ge=0.0, description="extra burst allowance, as a fraction of the per-minute figure"
+    )
+    authorization_cache_seconds: float = Field(
+        default=3600.0, ge=0, description="how long a UID stays mapped to the EMP that authorised it"
+    )
+    hotline_phone_number: str = Field(
+        default="+4930000000", description="written in EVSE data built from OCPI locations without one"
+    )
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_operations(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(AUP_RATE_LIMITS))
+        if unknown:
+            raise ValueError(f"unknown OICP operations {unknown}; known: {sorted(AUP_RATE_LIMITS)}")
+        return {**AUP_RATE_LIMITS, **value}
 
 
 class LedgerSettings(_Section):

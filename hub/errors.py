@@ -16,12 +16,17 @@ render it, so no handler ever chooses a status code by hand::
     │   ├── Conflict               OCPI 2001  OICP 009  HTTP 409   duplicate or inconsistent write
     │   ├── MethodNotAllowed       OCPI 2000  OICP 022  HTTP 405   e.g. credentials POST when registered
     │   ├── PayloadTooLarge        OCPI 2001  OICP 022  HTTP 413
-    │   └── RateLimited            OCPI 2000  OICP 022  HTTP 429
+    │   ├── RateLimited            OCPI 2000  OICP 022  HTTP 429
+    │   ├── UnknownService         OCPI 2000  OICP 001  HTTP 404   no OICP operation at this path
+    │   ├── InvalidSession         OCPI 2001  OICP 400  HTTP 409   unknown, closed or foreign session
+    │   ├── InconsistentEvseId     OCPI 2001  OICP 018  HTTP 400   EvseID not of the OperatorID
+    │   └── InconsistentEvcoId     OCPI 2001  OICP 019  HTTP 400   EvcoID not of the ProviderID
     ├── ClientApiUnusable          OCPI 3001  OICP 021  HTTP 502   the partner's own API failed us
     ├── UnsupportedVersion         OCPI 3002  OICP 021  HTTP 502
     ├── NoMatchingEndpoints        OCPI 3003  OICP 021  HTTP 502
     └── RoutingError               OCPI 4000  OICP 021  HTTP 502   the hub could not route
         ├── UnknownReceiver        OCPI 4001  OICP 300  HTTP 404
+        ├── ServiceNotAvailable    OCPI 4001  OICP 320  HTTP 404   the receiver does not offer it
         ├── ForwardTimeout         OCPI 4002  OICP 310  HTTP 504
         ├── ReceiverNotConnected   OCPI 4003  OICP 310  HTTP 502
         └── NoAgreement            OCPI 4901  OICP 210  HTTP 403   no roaming agreement (custom 49xx)
@@ -143,6 +148,33 @@ class RateLimited(ClientError):
     title = "Too many requests"
 
 
+class UnknownService(ClientError):
+    oicp_code = "001"
+    http_status = 404
+    ocpi_http_status = 404
+    oicp_http_status = 404
+    title = "OICP service not found"
+
+
+class InvalidSession(ClientError):
+    ocpi_status = 2001
+    oicp_code = "400"
+    http_status = 409
+    title = "Session is invalid"
+
+
+class InconsistentEvseId(ClientError):
+    ocpi_status = 2001
+    oicp_code = "018"
+    title = "Inconsistent EvseID"
+
+
+class InconsistentEvcoId(ClientError):
+    ocpi_status = 2001
+    oicp_code = "019"
+    title = "Inconsistent EvcoID"
+
+
 class ClientApiUnusable(HubError):
     ocpi_http_status = 200
     oicp_http_status = 200
@@ -184,6 +216,13 @@ class UnknownReceiver(RoutingError):
     oicp_code = "300"
     http_status = 404
     title = "Unknown receiver"
+
+
+class ServiceNotAvailable(RoutingError):
+    ocpi_status = 4001
+    oicp_code = "320"
+    http_status = 404
+    title = "Service not available"
 
 
 class ForwardTimeout(RoutingError):

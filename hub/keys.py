@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hub.ocpi.broadcast import Broadcaster
     from hub.ocpi.context import OcpiContext
     from hub.ocpi.presence import Presence
+    from hub.oicp.context import OicpContext
     from hub.outbox import Dispatcher
     from hub.routing import RoutingCore
 
@@ -31,3 +32,4 @@ PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
 DISPATCHER: web.AppKey[Dispatcher] = web.AppKey("dispatcher")
 ROUTING: web.AppKey[RoutingCore] = web.AppKey("routing")
 BROADCASTER: web.AppKey[Broadcaster] = web.AppKey("broadcaster")
+OICP: web.AppKey[OicpContext] = web.AppKey("oicp")

@@ -8,6 +8,7 @@ from hub import admin_api, cdr_admin, health, traffic
 from hub.ledger import api as ledger_api
 from hub.ocpi import functional, platform
 from hub.ocpi.context import VERSION
+from hub.oicp import frontdoor
 
 OCPI = f"/ocpi/{VERSION}"
 
@@ -45,4 +46,6 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{OCPI}/hubclientinfo", platform.hubclientinfo_list),
         # OCPI functional modules, each with a sender and a receiver interface (hub/ocpi/endpoints.py)
         web.route("*", OCPI + "/{interface:sender|receiver}/{module}{tail:(/.*)?}", functional.handle),
+        # OICP: every operation of Hubject's endpoint table (hub/oicp/frontdoor.py HANDLERS)
+        web.route("*", "/api/oicp/{tail:.*}", frontdoor.handle),
     ]

@@ -19,7 +19,7 @@ from hub.config import Settings
 from hub.errors import NoAgreement, ReceiverNotConnected, UnknownReceiver
 from hub.store.db import Database
 from hub.store.models import Party, PartyRole
-from schemas.canonical.party import ConnectionStatus, PartyRef, Role
+from schemas.canonical.party import ConnectionStatus, PartyRef, Protocol, Role
 
 log = structlog.get_logger("hub.routing")
 
@@ -82,6 +82,9 @@ class RoutingCore:
 
     @staticmethod
     def require_connected(target: Target) -> None:
+        # OICP partners do not register: admitted and not suspended (locked) means reachable.
+        if target.protocol == Protocol.OICP and target.status != ConnectionStatus.SUSPENDED:
+            return
         if target.status != ConnectionStatus.CONNECTED:
             raise ReceiverNotConnected(f"{target.ref} is {target.status}, not CONNECTED")
 

@@ -45,6 +45,10 @@ class Party(SQLModel, table=True):
     protocol: str = Field(max_length=8)
     status: str = Field(max_length=16, default="PLANNED")
     base_url: str | None = Field(default=None, max_length=255)
+    # OICP: the partner's CA bundle (PEM) for verifying it when the hub calls it, and per-service base
+    # URLs ({"charging": url, "cdrmgmt": null, ...}; null = service not offered, missing = base_url).
+    oicp_ca: str | None = Field(default=None, sa_type=Text)
+    oicp_services: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -244,6 +248,10 @@ class Cdr(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     emsp_location: str | None = Field(default=None, sa_type=Text)
     location_id: str = Field(max_length=64, unique=True)
+    # The CDR as OICP writes it (cdrmgmt v2.2): the original of an OICP CPO's CDR, or the translation of an
+    # OCPI CDR bound for an OICP EMP. ``body`` is always the OCPI 2.2.1 form (priced, or held unpriced).
+    oicp_body: str | None = Field(default=None, sa_type=Text)
+    session_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class TrafficRecord(SQLModel, table=True):
@@ -390,3 +398,95 @@ class LedgerStatement(SQLModel, table=True):
     party: str = Field(max_length=8)
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- OICP (hub/oicp; oicp-hub-notes) ------------------------------------------------------------------
+
+
+class OicpSession(SQLModel, table=True):
+    """A session the hub minted the SessionID for (notes §1 "Sessions"): open until its one CDR arrives.
+
+    ``cpo_party_fk``/``operator_id`` and ``emp_party_fk``/``provider_id`` name the two ends (either may be
+    an OCPI party when the session crosses protocols); ``ocpi_ref`` links an OCPI session or command.
+    """
+
+    __tablename__ = "oicp_session"
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(default="charging", max_length=12)
+    status: str = Field(default="open", max_length=8)
+    cpo_party_fk: int = Field(sa_column=_party_fk())
+    operator_id: str = Field(max_length=16)
+    emp_party_fk: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("party.id", ondelete="SET NULL"), nullable=True)
+    )
+    provider_id: str | None = Field(default=None, max_length=16)
+    evse_id: str | None = Field(default=None, max_length=48)
+    identification: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    authorized_by: str = Field(default="online", max_length=8)
+    cpo_partner_session_id: str | None = Field(default=None, max_length=250)
+    emp_partner_session_id: str | None = Field(default=None, max_length=250)
+    ocpi_ref: str | None = Field(default=None, max_length=120, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OicpEvse(SQLModel, table=True):
+    """An EVSE a CPO pushed (PushEvseData) and its status (PushEvseStatus), with tombstones for deltas.
+
+    ``evse_key`` is the EvseID normalised (upper case, no ``*``); ``updated_at`` drives LastCall pulls.
+    """
+
+    __tablename__ = "oicp_evse"
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_party_fk: int = Field(sa_column=_party_fk())
+    operator_id: str = Field(max_length=16, index=True)
+    operator_name: str | None = Field(default=None, max_length=100)
+    evse_key: str = Field(max_length=48, unique=True)
+    evse_id: str = Field(max_length=48)
+    data: str | None = Field(default=None, sa_type=Text)
+    status: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    status_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OicpPricing(SQLModel, table=True):
+    """Dynamic pricing a CPO pushed: a pricing product (``kind`` product) or an EVSE's product list (evse).
+
+    ``provider_id`` is the EMP it is offered to, or ``*`` for all (notes §2, #17 to #20).
+    """
+
+    __tablename__ = "oicp_pricing"
+    __table_args__ = (
+        UniqueConstraint("kind", "operator_key", "provider_id", "item_key", name="uq_oicp_pricing_item"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    operator_party_fk: int = Field(sa_column=_party_fk())
+    operator_key: str = Field(max_length=16)
+    provider_id: str = Field(max_length=16)
+    item_key: str = Field(max_length=64)
+    body: str = Field(sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OicpAuthData(SQLModel, table=True):
+    """Authentication data an EMP pushed (offline authorisation, notes §2 #9): one row per medium.
+
+    ``lookup_key`` is the UID or EvcoID, normalised; a PIN is kept only as a hash inside ``record``.
+    """
+
+    __tablename__ = "oicp_auth_data"
+    __table_args__ = (UniqueConstraint("provider_party_fk", "lookup_key", name="uq_oicp_auth_data_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_party_fk: int = Field(sa_column=_party_fk())
+    provider_id: str = Field(max_length=16)
+    lookup_key: str = Field(max_length=64, index=True)
+    record: str = Field(sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

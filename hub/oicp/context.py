@@ -1,0 +1,50 @@
+"""What the OICP side of the hub needs at hand: store, settings, routing core, partner clients, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub.cache import TtlCache
+from hub.config import Settings
+from hub.errors import UnknownReceiver
+from hub.ocpi.context import OcpiContext
+from hub.oicp.client import OicpClient, PartnerLink
+from hub.oicp.limits import PushGate, RateLimiter
+from hub.routing import RoutingCore
+from hub.store.db import Database
+from hub.store.models import Party
+
+
+@dataclass(frozen=True)
+class OicpContext:
+    db: Database
+    settings: Settings
+    core: RoutingCore
+    client: OicpClient
+    ocpi: OcpiContext  # the OCPI side, for messages that cross protocols
+    wake: Callable[[], None] = field(default=lambda: None)
+    limiter: RateLimiter = field(init=False)
+    pushes: PushGate = field(init=False, default_factory=PushGate)
+    # UID (normalised) -> party_fk of the EMP that last authorised it (notes §4.2 step 5, "HBS 2.0 cache").
+    authorized_by: TtlCache[str, int | None] = field(init=False)
+    links: TtlCache[int, PartnerLink | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        oicp = self.settings.oicp
+        object.__setattr__(self, "limiter", RateLimiter(oicp))
+        object.__setattr__(self, "authorized_by", TtlCache(oicp.authorization_cache_seconds))
+        object.__setattr__(self, "links", TtlCache(self.settings.ocpi.cache_seconds))
+
+    async def link(self, party_fk: int) -> PartnerLink:
+        """How to reach an OICP partner (base URLs, CA); cached like every other routing fact."""
+
+        async def load() -> PartnerLink | None:
+            async with self.db.session() as session:
+                party = await session.get(Party, party_fk)
+            return PartnerLink.of(party) if party is not None else None
+
+        found = await self.links.get(party_fk, load)
+        if found is None:
+            raise UnknownReceiver(f"no partner {party_fk}")
+        return found

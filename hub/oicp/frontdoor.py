@@ -1,0 +1,215 @@
+"""The OICP front door: one handler for every operation of the endpoint table (oicp-hub-notes §2).
+
+A request is matched to its operation by path, its caller identified by the client certificate of the
+mutual-TLS connection, rate-limited, parsed into the operation's wire model, and checked to speak only for
+the caller's own OperatorIDs/ProviderIDs (017). :data:`HANDLERS` then names who answers; the whole of the
+hub's OICP surface reads there, in one table. Business errors are HTTP 200 with ``Result: false`` (or the
+operation's own negative answer) and the right StatusCode (§5, §7); only rate limits are HTTP 429.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel
+
+from hub.errors import Forbidden, HubError, InvalidParameters, UnknownService
+from hub.keys import OICP
+from hub.oicp import authdata, cdrs, charging, evse, notifications, pricing
+from hub.oicp.context import OicpContext
+from hub.pki.callers import OicpCaller, check_owns, partner_for_peer_cert
+from hub.pki.tls import peer_certificate_der
+from hub.validation import parse_model, read_json
+from schemas.canonical.party import Role
+from schemas.oicp.v2_3.common import OicpModel
+from schemas.oicp.v2_3.endpoints import BY_NAME, Direction, Operation, find_operation, normalise_path
+
+log = structlog.get_logger("hub.oicp")
+
+
+@dataclass
+class OicpCall:
+    """One OICP request: its operation, caller, parsed body and path parameters."""
+
+    request: web.Request
+    ctx: OicpContext
+    caller: OicpCaller
+    operation: Operation
+    body: Any  # the operation's request model
+    params: dict[str, str]
+
+    def query_int(self, name: str, default: int, *, maximum: int | None = None) -> int:
+        """A non-negative integer query parameter (``page``, ``size``); 022 if it is not one."""
+        text = self.request.query.get(name)
+        if text is None:
+            return default
+        if not text.isdigit():
+            raise InvalidParameters(f"{name} must be a non-negative integer", field=name)
+        value = int(text)
+        return min(value, maximum) if maximum is not None else value
+
+
+Answer = OicpModel | dict[str, Any]
+Handler = Callable[[OicpCall], Awaitable[Answer]]
+
+# Operation name -> handler: the whole OICP surface of the hub.
+HANDLERS: dict[str, Handler] = {
+    "eRoamingAuthorizeStart": charging.authorize_start,
+    "eRoamingAuthorizeStop": charging.authorize_stop,
+    "eRoamingAuthorizeRemoteStart": charging.remote_start,
+    "eRoamingAuthorizeRemoteStop": charging.remote_stop,
+    "eRoamingAuthorizeRemoteReservationStart": charging.reservation_start,
+    "eRoamingAuthorizeRemoteReservationStop": charging.reservation_stop,
+    "eRoamingChargeDetailRecord": cdrs.receive,
+    "eRoamingGetChargeDetailRecords": cdrs.get_records,
+    "eRoamingPushAuthenticationData": authdata.push,
+    "eRoamingPullAuthenticationData": authdata.pull,
+    "eRoamingPushEvseData": evse.push_data,
+    "eRoamingPullEvseData": evse.pull_data,
+    "eRoamingPushEvseStatus": evse.push_status,
+    "eRoamingPullEvseStatus": evse.pull_status,
+    "eRoamingPullEvseStatusByID": evse.pull_status_by_id,
+    "eRoamingPullEvseStatusByOperatorID": evse.pull_status_by_operator,
+    "eRoamingPushPricingProductData": pricing.push_products,
+    "eRoamingPushEVSEPricing": pricing.push_evse_pricing,
+    "eRoamingPullPricingProductData": pricing.pull_products,
+    "eRoamingPullEVSEPricing": pricing.pull_evse_pricing,
+    "eRoamingChargingNotifications": notifications.receive,
+}
+
+_PLACEHOLDER = re.compile(r"\{([^}]+)\}")
+_ROLE_OF_PARAM = {"operatorid": Role.CPO, "providerid": Role.EMSP, "externalid": Role.EMSP}
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    operation = find_operation(request.path) if request.method == "POST" else None
+    if operation is None:
+        raise UnknownService(f"OICP service not found for URI: {request.method} {request.path}")
+    ctx = request.app[OICP]
+    caller = await partner_for_peer_cert(ctx.db, peer_certificate_der(request))
+    ctx.limiter.take(caller.party_fk, operation.name)
+    raw = await read_json(request)
+    operation = _variant(operation, raw)
+    call = OicpCall(request, ctx, caller, operation, _parse(operation, raw), _params(operation, request.path))
+    try:
+        _check_ids(call, raw)
+        answer = await HANDLERS[operation.name](call)
+    except HubError as exc:
+        return failure(operation, exc)
+    body = answer.to_wire() if isinstance(answer, BaseModel) else answer
+    return web.json_response(body)
+
+
+def _variant(operation: Operation, raw: Any) -> Operation:
+    """``status-records`` takes all three pull-status bodies in the 2.3 OpenAPI (a oneOf, notes §8.4)."""
+    if operation.name == "eRoamingPullEvseStatus" and isinstance(raw, dict):
+        if "EvseID" in raw:
+            return BY_NAME["eRoamingPullEvseStatusByID"]
+        if "OperatorID" in raw:
+            return BY_NAME["eRoamingPullEvseStatusByOperatorID"]
+    return operation
+
+
+def _parse(operation: Operation, raw: Any) -> Any:
+    if len(operation.requests) == 1:
+        return parse_model(operation.request, raw)
+    kind = raw.get("Type") if isinstance(raw, dict) else None  # charging notifications: by their Type
+    for model in operation.requests:
+        if isinstance(kind, str) and model.__name__.endswith(kind):
+            return parse_model(model, raw)
+    raise InvalidParameters("Type must be one of Start, Progress, End, Error", field="Type")
+
+
+def _params(operation: Operation, path: str) -> dict[str, str]:
+    """The path's placeholders by name (``operatorID`` -> ``DE*ABC``), percent-decoded (notes §4.1)."""
+    wanted = normalise_path(path)
+    for template in operation.paths:
+        match = re.fullmatch(_template_regex(template), wanted)
+        if match is not None:
+            names = _PLACEHOLDER.findall(template)
+            return {name: unquote(value) for name, value in zip(names, match.groups(), strict=True)}
+    return {}
+
+
+def _template_regex(template: str) -> str:
+    parts = _PLACEHOLDER.split(normalise_path(template))
+    # split() alternates literal text and placeholder names; the names become capture groups.
+    return "".join(re.escape(part) if index % 2 == 0 else "([^/]+)" for index, part in enumerate(parts))
+
+
+def _check_ids(call: OicpCall, raw: Any) -> None:
+    """Every id the caller speaks for, in the path and at the top of the body, must be its own (017)."""
+    for name, value in call.params.items():
+        check_owns(call.caller, value, name, role=_ROLE_OF_PARAM.get(name.lower()))
+    if not isinstance(raw, dict):
+        return
+    first_leg = call.operation.legs[0]
+    field = {Direction.CPO_TO_HUB: "OperatorID", Direction.EMP_TO_HUB: "ProviderID"}.get(first_leg)
+    value = raw.get(field) if field else None
+    if isinstance(value, str):
+        role = Role.CPO if field == "OperatorID" else Role.EMSP
+        check_owns(call.caller, value, field or "", role=role)
+        for name, path_value in call.params.items():
+            if _ROLE_OF_PARAM.get(name.lower()) is role and not _same(path_value, value):
+                raise Forbidden(f"{field} {value} differs from {path_value} in the path", field=field)
+
+
+def _same(a: str, b: str) -> bool:
+    return a.replace("*", "").replace("-", "").upper() == b.replace("*", "").replace("-", "").upper()
+
+
+# --- negative answers, in each operation's own shape ---------------------------------------------------
+
+
+def status_code(error: HubError) -> dict[str, Any]:
+    status: dict[str, Any] = {"Code": error.oicp_code, "Description": error.title}
+    if error.message != error.title or error.field:
+        status["AdditionalInfo"] = str(error)[:1000]
+    return status
+
+
+def _empty_page() -> dict[str, Any]:
+    return {
+        "content": [],
+        "number": 0,
+        "size": 0,
+        "totalElements": 0,
+        "totalPages": 0,
+        "first": True,
+        "last": True,
+        "numberOfElements": 0,
+        "empty": True,
+    }
+
+
+_FAILURE_SHAPES: dict[str, Callable[[], dict[str, Any]]] = {
+    "eRoamingAuthorizationStart": lambda: {"AuthorizationStatus": "NotAuthorized"},
+    "eRoamingAuthorizationStop": lambda: {"AuthorizationStatus": "NotAuthorized"},
+    "eRoamingChargeDetailRecords": _empty_page,
+    "eRoamingEVSEData": _empty_page,
+    "eRoamingEVSEStatus": lambda: {"EvseStatuses": {"OperatorEvseStatus": []}},
+    "eRoamingEVSEStatusByID": lambda: {"EVSEStatusRecords": {"EvseStatusRecord": []}},
+    "eRoamingPricingProductData": lambda: {"PricingProductData": []},
+    "eRoamingEVSEPricing": lambda: {"EVSEPricing": []},
+    "eRoamingAuthenticationData": lambda: {},
+}
+
+
+def failure(operation: Operation, error: HubError) -> web.Response:
+    """A refusal in the operation's response shape: an Acknowledgement with ``Result: false`` by default."""
+    level = "warning" if error.oicp_code == "017" else "info"
+    getattr(log, level)("oicp.refused", operation=operation.name, code=error.oicp_code, detail=str(error))
+    if error.oicp_code == "017":
+        log.warning("security.oicp_id_refused", operation=operation.name, detail=str(error))
+    shape = _FAILURE_SHAPES.get(operation.response.__name__)
+    body = shape() if shape is not None else {"Result": False}
+    body["StatusCode"] = status_code(error)
+    if type(error).__name__ == "HubError":
+        log.error("oicp.internal_error", operation=operation.name, detail=str(error))
+    return web.json_response(body, status=error.oicp_http_status)
