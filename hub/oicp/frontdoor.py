@@ -151,8 +151,9 @@ def _check_ids(call: OicpCall, raw: Any) -> None:
         return
     first_leg = call.operation.legs[0]
     field = {Direction.CPO_TO_HUB: "OperatorID", Direction.EMP_TO_HUB: "ProviderID"}.get(first_leg)
-    value = raw.get(field) if field else None
-    if isinstance(value, str):
+    claimed = raw.get(field) if field else None
+    if isinstance(claimed, str):
+        value: str = claimed
         role = Role.CPO if field == "OperatorID" else Role.EMSP
         check_owns(call.caller, value, field or "", role=role)
         for name, path_value in call.params.items():
@@ -208,7 +209,7 @@ def failure(operation: Operation, error: HubError) -> web.Response:
     if error.oicp_code == "017":
         log.warning("security.oicp_id_refused", operation=operation.name, detail=str(error))
     shape = _FAILURE_SHAPES.get(operation.response.__name__)
-    body = shape() if shape is not None else {"Result": False}
+    body: dict[str, Any] = shape() if shape is not None else {"Result": False}
     body["StatusCode"] = status_code(error)
     if type(error).__name__ == "HubError":
         log.error("oicp.internal_error", operation=operation.name, detail=str(error))
