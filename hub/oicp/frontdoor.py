@@ -145,8 +145,8 @@ def _template_regex(template: str) -> str:
 
 def _check_ids(call: OicpCall, raw: Any) -> None:
     """Every id the caller speaks for, in the path and at the top of the body, must be its own (017)."""
-    for name, value in call.params.items():
-        check_owns(call.caller, value, name, role=_ROLE_OF_PARAM.get(name.lower()))
+    for name, param in call.params.items():
+        check_owns(call.caller, param, name, role=_ROLE_OF_PARAM.get(name.lower()))
     if not isinstance(raw, dict):
         return
     first_leg = call.operation.legs[0]
