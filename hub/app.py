@@ -136,6 +136,7 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
     await presence.stop()
     await dispatcher.stop()
     await broadcaster.close()
+    await app[OICP].close()
 
 
 async def _purge_callbacks(ctx: OcpiContext, every: float = 60.0) -> None:

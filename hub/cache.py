@@ -37,6 +37,19 @@ class TtlCache(Generic[K, V]):
                 self._items.popitem(last=False)
         return value
 
+    def peek(self, key: K) -> V | None:
+        """The cached value if it is still fresh; never loads."""
+        hit = self._items.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def put(self, key: K, value: V) -> None:
+        """Remember a value learnt elsewhere (not at all when ttl is 0)."""
+        if self._ttl > 0:
+            self._items[key] = (time.monotonic() + self._ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._maxsize:
+                self._items.popitem(last=False)
+
     def forget(self, key: K | None = None) -> None:
         """Drop one key, or everything."""
         if key is None:

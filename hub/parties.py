@@ -9,7 +9,7 @@ base URL the hub calls them at.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select, tuple_, update
@@ -37,6 +37,8 @@ from schemas.canonical.party import (
 
 ADMISSIBLE_ROLES = frozenset(Role) - {Role.HUB}
 OICP_ROLES = frozenset({Role.CPO, Role.EMSP})
+# The services Hubject calls partners for, each at its own base URL (oicp-hub-notes §1).
+OICP_SERVICES = frozenset({"charging", "reservation", "cdrmgmt", "notificationmgmt"})
 
 
 class PartyCreate(BaseModel):
@@ -52,6 +54,29 @@ class PartyCreate(BaseModel):
     base_url: str | None = None
     operator_id: OperatorId | None = None
     provider_id: ProviderId | None = None
+    # OICP: the partner's CA bundle (PEM) to verify it by; per-service base URLs, None = not offered.
+    oicp_ca: str | None = None
+    oicp_services: dict[str, str | None] | None = None
+
+    @field_validator("oicp_ca")
+    @classmethod
+    def _pem(cls, value: str | None) -> str | None:
+        if value is not None and "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError("must be PEM text with at least one certificate")
+        return value
+
+    @field_validator("oicp_services")
+    @classmethod
+    def _services(cls, value: dict[str, str | None] | None) -> dict[str, str | None] | None:
+        if value is None:
+            return None
+        unknown = sorted(set(value) - OICP_SERVICES)
+        if unknown:
+            raise ValueError(f"unknown OICP services {unknown}; known: {sorted(OICP_SERVICES)}")
+        for url in value.values():
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ValueError("a service URL must be an http:// or https:// URL (or null: not offered)")
+        return {name: url.rstrip("/") if url else None for name, url in value.items()}
 
     @field_validator("roles")
     @classmethod
@@ -72,7 +97,7 @@ class PartyCreate(BaseModel):
     @model_validator(mode="after")
     def _protocol_fields(self) -> Self:
         if self.protocol is Protocol.OCPI:
-            for name in ("base_url", "operator_id", "provider_id"):
+            for name in ("base_url", "operator_id", "provider_id", "oicp_ca", "oicp_services"):
                 if getattr(self, name) is not None:
                     raise InvalidParameters("only OICP parties have this; OCPI parties register", field=name)
             return self
@@ -110,6 +135,7 @@ class PartyView(BaseModel):
     status: str
     roles: list[RoleView]
     base_url: str | None = None
+    oicp_services: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
     versions_url: str | None = None
@@ -128,6 +154,7 @@ def _view(party: Party, roles: list[PartyRole], settings: Settings) -> PartyView
             for r in roles
         ],
         base_url=party.base_url,
+        oicp_services=party.oicp_services,
         created_at=party.created_at,
         updated_at=party.updated_at,
         versions_url=settings.url("/ocpi/versions") if party.protocol == Protocol.OCPI else None,
@@ -179,6 +206,8 @@ async def add_party(db: Database, settings: Settings, data: PartyCreate) -> Part
                 protocol=data.protocol.value,
                 status=ConnectionStatus.PLANNED.value,
                 base_url=data.base_url,
+                oicp_ca=data.oicp_ca,
+                oicp_services=data.oicp_services,
             )
             session.add(party)
             await session.flush()

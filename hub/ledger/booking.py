@@ -62,8 +62,12 @@ def _ocpi_price(body: dict[str, Any], currency: str) -> CdrPrice | None:
     return CdrPrice(cost=Money.of(excl, currency), vat=Money.of(vat, currency))
 
 
-# Price readers per protocol; a protocol without one (OICP CDRs carry no price) is booked once priced.
-_PRICE_READERS: dict[str, Callable[[dict[str, Any], str], CdrPrice | None]] = {"ocpi": _ocpi_price}
+# Price readers per protocol. An OICP CDR carries no price: the hub prices it from the CPO's pricing
+# products and keeps the OCPI form in ``body`` (hub/oicp/cdrs.py); unpriced, it is held and not booked.
+_PRICE_READERS: dict[str, Callable[[dict[str, Any], str], CdrPrice | None]] = {
+    "ocpi": _ocpi_price,
+    "oicp": _ocpi_price,
+}
 
 
 def price_of(cdr: Cdr) -> CdrPrice | None:

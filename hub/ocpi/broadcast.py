@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -207,6 +208,18 @@ class Broadcaster:
                 owner,
                 inbound.sender_roles,
                 inbound.request[CORRELATION_ID],
+            )
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def publish(
+        self, module: str, method: str, tail: str, body: bytes, *, owner: PartyRef, owner_platform: int
+    ) -> None:
+        """Fan out an object the hub wrote on a CPO's behalf (an OICP CPO's EVSEs as OCPI locations)."""
+        task = asyncio.create_task(
+            self._fan_out(
+                module, method, tail, body, owner_platform, owner, frozenset({Role.CPO}), str(uuid.uuid4())
             )
         )
         self._tasks.add(task)

@@ -46,11 +46,12 @@ from hub.ocpi import indexes
 from hub.ocpi.client import OcpiReply
 from hub.ocpi.context import VERSION, OcpiContext
 from hub.ocpi.relay import Inbound, answer, connection_of, forward, reachable, send, timeout_for
+from hub.oicp import commands as oicp_commands
 from hub.routing import Target
 from hub.store.models import Callback, OcpiConnection, Party
 from hub.store.types import utcnow
 from hub.validation import parse_model
-from schemas.canonical.party import ConnectionStatus, PartyRef, Role
+from schemas.canonical.party import ConnectionStatus, PartyRef, Protocol, Role
 from schemas.ocpi.v2_2_1.chargingprofiles import (
     ActiveChargingProfileResult,
     ChargingProfileResponse,
@@ -154,6 +155,12 @@ async def command_request(inbound: Inbound) -> web.StreamResponse:
     model = parse_model(_COMMAND_MODELS[command], inbound.json)
     kind, key_field = _ROUTE_BY[command]
     cpo = await _receiver(inbound, kind, str(getattr(model, key_field)))
+    target = await inbound.core.resolve(cpo, prefer=Role.CPO)
+    if target.protocol == Protocol.OICP:  # synchronous OICP remote commands behind OCPI's async ones
+        await inbound.core.check_agreement(inbound.sender, inbound.sender_roles, target.ref, target.roles)
+        inbound.core.require_connected(target)
+        _check_url(model.response_url, inbound.own)
+        return await oicp_commands.command(inbound, target, command, inbound.json)
     row = await _open(inbound, cpo, COMMAND, command, model.response_url)
     hub_url = inbound.ctx.url(f"/ocpi/{VERSION}/sender/commands/{command}/{row.id}")
     target, reply = await _forward(

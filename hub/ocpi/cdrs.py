@@ -27,16 +27,18 @@ from hub.ocpi.endpoints import find_endpoint
 from hub.ocpi.hubstore import page_of_bodies
 from hub.ocpi.pagination import page_headers, page_request
 from hub.ocpi.relay import Inbound, answer, connection_of, send
+from hub.oicp import from_ocpi
 from hub.outbox import Retry
 from hub.store.models import Cdr, OutboxItem, Party
 from hub.store.types import utcnow
 from hub.validation import parse_model
-from schemas.canonical.party import ConnectionStatus, PartyRef, Role
+from schemas.canonical.party import ConnectionStatus, PartyRef, Protocol, Role
 from schemas.ocpi.v2_2_1 import CDR
 
 log = structlog.get_logger("hub.ocpi.cdrs")
 
 CDR_DELIVERY = "cdr"
+OICP_CDR_DELIVERY = "oicp_cdr"  # to an OICP EMP: hub/oicp/cdrs.py delivers it
 PENDING, DELIVERED, REJECTED, DEAD, PULL_ONLY = "pending", "delivered", "rejected", "dead", "pull-only"
 
 
@@ -66,7 +68,10 @@ async def post(inbound: Inbound) -> web.StreamResponse:
         emsp = PartyRef(country_code=cdr.cdr_token.country_code, party_id=cdr.cdr_token.party_id)
     target = await inbound.core.resolve(emsp, prefer=Role.EMSP)
     await inbound.core.check_agreement(inbound.sender, inbound.sender_roles, target.ref, target.roles)
-    row, created = await _store(inbound, cdr, target.ref, target.party_fk)
+    oicp = None
+    if target.protocol == Protocol.OICP:  # translated once, now: the OICP EMP gets it pushed or pulls it
+        oicp = await from_ocpi.oicp_cdr_body(from_ocpi.oicp_ctx(inbound), inbound.json, owner, target.ref)
+    row, created = await _store(inbound, cdr, target.ref, target.party_fk, oicp)
     if created:
         inbound.ctx.wake()
         log.info("cdr.accepted", cdr=row.cdr_id, cpo=str(owner), emsp=str(target.ref), credit=row.credit)
@@ -88,7 +93,9 @@ async def _existing(inbound: Inbound, cdr: CDR) -> Cdr | None:
         ).scalar()
 
 
-async def _store(inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int) -> tuple[Cdr, bool]:
+async def _store(
+    inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int, oicp: tuple[str, str] | None = None
+) -> tuple[Cdr, bool]:
     """Commit the CDR and its delivery together; the second POST of the same CDR finds the first."""
     existing = await _existing(inbound, cdr)
     if existing is not None:
@@ -111,12 +118,15 @@ async def _store(inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int) -> tu
         end_date_time=cdr.end_date_time,
         last_updated=cdr.last_updated,
         location_id=uuid.uuid4().hex + uuid.uuid4().hex[:8],
+        session_id=oicp[0] if oicp else cdr.session_id,
+        oicp_body=oicp[1] if oicp else None,
     )
+    kind = OICP_CDR_DELIVERY if oicp else CDR_DELIVERY
     try:
         async with inbound.ctx.db.transaction() as session:
             session.add(row)
             await session.flush()
-            outbox.enqueue(session, CDR_DELIVERY, {"cdr": row.id}, party_fk=emsp_fk)
+            outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=emsp_fk)
             await book_cdr(session, row, inbound.ctx.settings)  # the money side commits with the CDR
     except IntegrityError:
         existing = await _existing(inbound, cdr)
@@ -142,7 +152,7 @@ async def deliver(ctx: OcpiContext, item: OutboxItem) -> None:
     connection = await connection_of(ctx, party.id)
     url = find_endpoint(connection.endpoints, "cdrs", "RECEIVER") if connection else None
     if connection is None or url is None:
-        await _settle(ctx, row, PULL_ONLY)  # an offline eMSP pulls its CDRs (GET on the hub)
+        await settle(ctx, row, PULL_ONLY)  # an offline eMSP pulls its CDRs (GET on the hub)
         return
     try:
         reply = await send(
@@ -157,24 +167,24 @@ async def deliver(ctx: OcpiContext, item: OutboxItem) -> None:
     except HubError as exc:
         await _retry_or_stop(ctx, row, str(exc))
     if reply.status < 300 and reply.status_code == 1000:
-        await _settle(ctx, row, DELIVERED, location=reply.headers.get("Location"))
+        await settle(ctx, row, DELIVERED, location=reply.headers.get("Location"))
         log.info("cdr.delivered", cdr=row.cdr_id, emsp=f"{row.emsp_country_code}-{row.emsp_party_id}")
     elif reply.status >= 500 or reply.status_code is None or reply.status_code >= 3000:
         await _retry_or_stop(ctx, row, f"eMSP answered HTTP {reply.status}, OCPI {reply.status_code}")
     else:
         # The eMSP refused the CDR itself (2xxx): sending it again will not change its mind.
-        await _settle(ctx, row, REJECTED)
+        await settle(ctx, row, REJECTED)
         log.error("cdr.rejected", cdr=row.cdr_id, http=reply.status, ocpi=reply.status_code)
 
 
 async def _retry_or_stop(ctx: OcpiContext, row: Cdr, reason: str) -> None:
     if ctx.settings.ocpi.cdr_retry:
         raise Retry(reason)
-    await _settle(ctx, row, PULL_ONLY)
+    await settle(ctx, row, PULL_ONLY)
     log.info("cdr.not_retried", cdr=row.cdr_id, reason=reason)
 
 
-async def _settle(ctx: OcpiContext, row: Cdr, state: str, *, location: str | None = None) -> None:
+async def settle(ctx: OcpiContext, row: Cdr, state: str, *, location: str | None = None) -> None:
     async with ctx.db.transaction() as session:
         stored = await session.get(Cdr, row.id)
         assert stored is not None

@@ -17,7 +17,8 @@ from hub.ocpi import indexes
 from hub.ocpi.broadcast import to_hub
 from hub.ocpi.client import OcpiReply
 from hub.ocpi.relay import Inbound, answer, forward
-from schemas.canonical.party import PartyRef, Role
+from hub.oicp import directory, from_ocpi
+from schemas.canonical.party import PartyRef, Protocol, Role
 
 
 def _accepted(reply: OcpiReply) -> bool:
@@ -101,17 +102,38 @@ def is_authorize(inbound: Inbound) -> bool:
 
 
 async def authorize(inbound: Inbound) -> web.StreamResponse:
-    """Direct when TO names the eMSP; otherwise by the token index; unknown token: HTTP 404 + 2004."""
+    """Direct when TO names the eMSP; otherwise by the token index; unknown token: HTTP 404 + 2004.
+
+    A token no OCPI eMSP published may belong to an OICP EMP: then the OICP side decides
+    (hub/oicp/from_ocpi.py), from pushed authentication data or by AuthorizeStart.
+    """
     receiver = inbound.routing.receiver
+    uid = inbound.segments[0]
+    token_type = inbound.request.query.get("type", "RFID")
     if to_hub(inbound):
-        uid = inbound.segments[0]
-        token_type = inbound.request.query.get("type", "RFID")
         receiver = await indexes.owner(inbound.ctx.db, indexes.TOKEN, indexes.token_key(uid, token_type))
         if receiver is None:
-            raise UnknownToken(f"no eMSP has published {token_type} token {uid}")
+            return await _authorize_by_oicp_broadcast(inbound, uid, token_type)
     assert receiver is not None
+    target = await inbound.core.resolve(receiver, prefer=Role.EMSP)
+    if target.protocol == Protocol.OICP:
+        await inbound.core.check_agreement(inbound.sender, inbound.sender_roles, target.ref, target.roles)
+        inbound.core.require_connected(target)
+        emp = await directory.by_ref(inbound.ctx.db, target.ref, Role.EMSP)
+        if emp is None:
+            raise UnknownReceiver(f"{target.ref} is not an eMSP")
+        return inbound.ok(await from_ocpi.authorize(inbound, [emp], uid, token_type))
     target, reply = await forward(inbound, receiver, receiver_header=receiver, prefer=Role.EMSP)
     return answer(inbound, reply, target.ref)
+
+
+async def _authorize_by_oicp_broadcast(inbound: Inbound, uid: str, token_type: str) -> web.StreamResponse:
+    emps = await from_ocpi.oicp_candidates(inbound)
+    if emps:
+        info = await from_ocpi.authorize(inbound, emps, uid, token_type)
+        if info["allowed"] == "ALLOWED" or len(emps) == 1:
+            return inbound.ok(info)
+    raise UnknownToken(f"no eMSP has published {token_type} token {uid}")
 
 
 # --- watching direct pushes --------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class OicpClient:
         self,
         link: PartnerLink,
         operation: Operation,
-        body: dict[str, Any],
+        body: dict[str, Any] | bytes,
         *,
         params: dict[str, str] | None = None,
         timeout: float | None = None,
@@ -94,7 +94,8 @@ class OicpClient:
         url = link.url(operation, params or {})
         settings = self._settings.oicp
         limit = aiohttp.ClientTimeout(total=timeout or settings.timeout, connect=settings.connect_timeout)
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        # Bytes are sent as they are: a stored CDR is forwarded unchanged (notes §6 "Processing").
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json", "Process-ID": str(uuid.uuid4())}
         started = time.perf_counter()
         status: int | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,12 +31,27 @@ class OicpContext:
     # UID (normalised) -> party_fk of the EMP that last authorised it (notes §4.2 step 5, "HBS 2.0 cache").
     authorized_by: TtlCache[str, int | None] = field(init=False)
     links: TtlCache[int, PartnerLink | None] = field(init=False)
+    tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         oicp = self.settings.oicp
         object.__setattr__(self, "limiter", RateLimiter(oicp))
         object.__setattr__(self, "authorized_by", TtlCache(oicp.authorization_cache_seconds))
         object.__setattr__(self, "links", TtlCache(self.settings.ocpi.cache_seconds))
+
+    def background(self, task: asyncio.Task[None]) -> None:
+        """Keep a task that outlives its request (a command carried out over OICP) until it ends."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await self.drain()
 
     async def link(self, party_fk: int) -> PartnerLink:
         """How to reach an OICP partner (base URLs, CA); cached like every other routing fact."""

@@ -94,13 +94,14 @@ async def handle(request: web.Request) -> web.StreamResponse:
     ctx = request.app[OICP]
     caller = await partner_for_peer_cert(ctx.db, peer_certificate_der(request))
     ctx.limiter.take(caller.party_fk, operation.name)
-    raw = await read_json(request)
-    operation = _variant(operation, raw)
-    call = OicpCall(request, ctx, caller, operation, _parse(operation, raw), _params(operation, request.path))
     try:
+        raw = await read_json(request)
+        operation = _variant(operation, raw)
+        body = _parse(operation, raw)
+        call = OicpCall(request, ctx, caller, operation, body, _params(operation, request.path))
         _check_ids(call, raw)
         answer = await HANDLERS[operation.name](call)
-    except HubError as exc:
+    except HubError as exc:  # refused in the operation's own shape (only 429 and 017-by-cert are not)
         return failure(operation, exc)
     body = answer.to_wire() if isinstance(answer, BaseModel) else answer
     return web.json_response(body)

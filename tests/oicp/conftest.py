@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,10 @@ from hub.parties import PartyView
 from hub.pki import server_ssl_context
 from hub.pki.files import PkiPaths, init_ca
 from hub.pki.registry import IssuedFiles, issue_party_cert
+from hub.simulators.oicp import OicpPartner
 from hub.store.db import Database
 from tests.conftest import make_settings
-from tests.ocpi.conftest import free_port
+from tests.ocpi.conftest import free_port, platform  # noqa: F401 - OCPI simulators beside OICP ones
 
 
 @dataclass
@@ -67,6 +68,10 @@ class OicpHub:
         return self.app[DB]
 
     @property
+    def versions_url(self) -> str:
+        return f"{self.url}/ocpi/versions"
+
+    @property
     def ctx(self) -> OicpContext:
         return self.app[OICP]
 
@@ -103,6 +108,9 @@ class OicpHub:
         return OicpPartnerConn(party, files, self.oicp_url, self.http, context)
 
     async def settle(self) -> None:
+        """Let the outbox (CDR deliveries), background commands and broadcasts finish."""
+        await self.app[BROADCASTER].drain()
+        await self.ctx.drain()
         await self.app[DISPATCHER].drain()
 
     async def broadcasts(self) -> None:
@@ -145,3 +153,40 @@ async def oicp_hub(tmp_path: Path, db_url: str, oicp_overrides: dict[str, Any]) 
             http=http,
         )
     await runner.cleanup()
+
+
+PartnerFactory = Callable[..., Awaitable[OicpPartner]]
+
+
+@pytest.fixture
+async def partner(oicp_hub: OicpHub) -> AsyncIterator[PartnerFactory]:
+    """Start simulated OICP partners admitted to the hub and connected over mutual TLS.
+
+    ``await partner("emp", "DE", "EMP", tokens=["AABBCCDD"])``: the ids are ``DE-EMP`` / ``DE*CPO``.
+    """
+    started: list[OicpPartner] = []
+
+    async def make(role: str, cc: str, pid: str, *, connect: bool = True, **options: Any) -> OicpPartner:
+        ids = {"operator_id": f"{cc}*{pid}"} if role == "cpo" else {"provider_id": f"{cc}-{pid}"}
+        sim = OicpPartner(role, name=f"{cc}-{pid}", **ids, **options)
+        await sim.start()
+        started.append(sim)
+        view = await oicp_hub.admit(cc, pid, "CPO" if role == "cpo" else "EMSP", base_url=sim.base_url, **ids)
+        if connect:
+            conn = await oicp_hub.connect(view)
+            await sim.connect(
+                oicp_hub.oicp_url, cert=str(conn.files.cert), key=str(conn.files.key), ca=str(conn.files.ca)
+            )
+        return sim
+
+    yield make
+    for sim in started:
+        await sim.stop()
+
+
+def assert_valid_traffic(*sims: OicpPartner) -> None:
+    """Everything the hub sent the simulators, and everything it answered them, is valid OICP 2.3."""
+    for sim in sims:
+        invalid = [(r.operation, r.errors) for r in sim.received if r.errors]
+        assert invalid == [], invalid
+        assert sim.answer_errors == []

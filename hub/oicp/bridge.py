@@ -1,0 +1,99 @@
+"""OICP messages answered by OCPI parties: the hub's side of roaming across protocols (DESIGN.md).
+
+An OICP CPO's AuthorizeStart may be answered by an OCPI eMSP: from the tokens the eMSP published to the
+hub (a valid token whitelisted ``ALWAYS`` is the OCPI form of pushed authentication data), otherwise by
+the eMSP's real-time authorisation (``POST tokens/{uid}/authorize``). Translation is the adapters' job
+(``adapters/``); this module only finds the parties and makes the calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import select
+from sqlmodel import col
+
+from adapters.ocpi import tokens as ocpi_tokens
+from adapters.oicp import identification as oicp_identification
+from hub.errors import ServiceNotAvailable
+from hub.ocpi.endpoints import find_endpoint
+from hub.ocpi.hubstore import load_exact
+from hub.ocpi.relay import connection_of, send
+from hub.oicp.directory import Member
+from hub.store.models import HubObject, OicpSession
+from schemas.canonical.token import TokenRef
+from schemas.oicp.v2_3 import Identification, eRoamingAcknowledgement
+
+if TYPE_CHECKING:
+    from hub.oicp.context import OicpContext
+
+log = structlog.get_logger("hub.oicp.bridge")
+
+
+async def stored_token(
+    ctx: OicpContext, emp: Member, identification: Identification
+) -> dict[str, Any] | None:
+    """The OCPI token the eMSP published to the hub for this medium (by UID, or by contract id)."""
+    wanted = oicp_identification.to_token(identification)
+    query = select(col(HubObject.body)).where(
+        col(HubObject.module) == "tokens",
+        col(HubObject.country_code) == emp.ref.country_code,
+        col(HubObject.party_id) == emp.ref.party_id,
+    )
+    if wanted.contract_id is None:
+        query = query.where(col(HubObject.object_id) == wanted.uid.upper())
+    else:
+        query = query.where(col(HubObject.body).contains(wanted.contract_id))
+    async with ctx.db.session() as session:
+        bodies = (await session.execute(query)).scalars().all()
+    for body in bodies:
+        token = load_exact(body)
+        if isinstance(token, dict) and _same_medium(ocpi_tokens.to_token(token), wanted):
+            return token
+    return None
+
+
+def _same_medium(published: TokenRef, presented: TokenRef) -> bool:
+    if presented.contract_id is not None:
+        return (published.contract_id or "").upper() == presented.contract_id.upper()
+    return published.uid.upper() == presented.uid.upper()
+
+
+async def whitelisted(ctx: OicpContext, emp: Member, identification: Identification) -> bool:
+    token = await stored_token(ctx, emp, identification)
+    return token is not None and ocpi_tokens.whitelisted_valid(token)
+
+
+async def authorize_at_ocpi(
+    ctx: OicpContext, cpo: Member, emp: Member, identification: Identification, evse_id: str | None
+) -> bool:
+    """The OCPI eMSP's real-time authorisation of the medium; False when it says no or cannot say."""
+    stored = await stored_token(ctx, emp, identification)
+    token = (
+        ocpi_tokens.to_token(stored) if stored is not None else oicp_identification.to_token(identification)
+    )
+    connection = await connection_of(ctx.ocpi, emp.party_fk)
+    base = find_endpoint(connection.endpoints, "tokens", "SENDER") if connection else None
+    if connection is None or base is None:
+        log.info("oicp.ocpi_emsp_cannot_authorize", emsp=str(emp.ref))
+        return False
+    url = f"{base.rstrip('/')}/{token.uid}/authorize?type={token.type.value}"
+    reply = await send(
+        ctx.ocpi,
+        connection,
+        "POST",
+        url,
+        sender=cpo.ref,
+        receiver=emp.ref,
+        timeout=ctx.settings.oicp.authorize_timeout,
+    )
+    data = reply.data if reply.status < 300 and reply.status_code == 1000 else None
+    return isinstance(data, dict) and ocpi_tokens.authorization_allowed(data)
+
+
+async def remote_at_ocpi(
+    ctx: OicpContext, operation: str, cpo: Member, row: OicpSession
+) -> eRoamingAcknowledgement:
+    """An OICP EMP's remote command for an OCPI CPO's EVSE: not offered yet (320, notes §5)."""
+    raise ServiceNotAvailable(f"{operation} to the OCPI CPO {cpo.ref} is not offered by this hub yet")
