@@ -176,7 +176,10 @@ async def test_errors_render_in_each_front_doors_protocol(client: TestClient) ->
     assert body["status_code"] == 2000 and body["timestamp"].endswith("Z") and "data" not in body
     oicp = await client.post("/api/oicp/nothing/v21/here", json={})
     body = await oicp.json()
-    assert body["Result"] is False and body["StatusCode"]["Code"] == "300"
+    # Hubject's answer to an unknown URI: 001 "OICP service not found for URI" (oicp-hub-notes §5).
+    assert oicp.status == 404
+    assert body["Result"] is False and body["StatusCode"]["Code"] == "001"
+    assert "/api/oicp/nothing/v21/here" in body["StatusCode"]["AdditionalInfo"]
     plain = await client.get("/nowhere")
     assert plain.status == 404 and plain.content_type == "application/problem+json"
 

@@ -115,16 +115,19 @@ async def cmd_party_connect(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     """A simulated partner platform, for trying the hub out (and the tests, demo and benchmarks)."""
     from hub.logs import configure_logging
-    from hub.simulators.ocpi import RegistrationFailed, run_simulator
 
     configure_logging(settings.log)
+    if args.protocol == "oicp":
+        return await _simulate_oicp(args)
+    from hub.simulators.ocpi import RegistrationFailed, run_simulator
+
     if args.hub and not args.token_a:
         raise InvalidParameters(
             "registering with a hub needs the token A from 'roamhub party add'", field="token_a"
         )
     try:
         await run_simulator(
-            args.role,
+            "emsp" if args.role == "emp" else args.role,
             host=args.host,
             port=args.port,
             hub_versions_url=args.hub,
@@ -134,6 +137,35 @@ async def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         )
     except RegistrationFailed as exc:
         raise ClientApiUnusable(f"registration with {args.hub} failed: {exc}") from exc
+    return 0
+
+
+async def _simulate_oicp(args: argparse.Namespace) -> int:
+    """An OICP partner: serves what the hub forwards; with --hub-url, calls it with the pki issue files."""
+    from hub.simulators.oicp import partner_ssl_context, run_oicp_simulator
+
+    if args.hub_url and args.hub_url.startswith("https://"):
+        if not (args.cert and args.key and args.ca):
+            raise InvalidParameters("mutual TLS needs --cert, --key and --ca from 'roamhub pki issue'")
+        try:
+            partner_ssl_context(args.cert, args.key, args.ca)
+        except OSError as exc:  # missing, unreadable or mismatched files (ssl.SSLError is an OSError)
+            raise InvalidParameters(f"--cert/--key/--ca cannot be used: {exc}") from exc
+    try:
+        await run_oicp_simulator(
+            "emp" if args.role in ("emp", "emsp") else "cpo",
+            host=args.host,
+            port=args.port,
+            hub_url=args.hub_url,
+            cert=args.cert,
+            key=args.key,
+            ca=args.ca,
+            operator_id=args.operator_id or f"{args.country}*{args.party_id}",
+            provider_id=args.provider_id or f"{args.country}-{args.party_id}",
+            tokens=args.authorize or (),
+        )
+    except ValueError as exc:  # an OperatorID, ProviderID or token that is not one; raised before serving
+        raise InvalidParameters(str(exc)) from exc
     return 0
 
 
@@ -258,14 +290,23 @@ def build_parser() -> argparse.ArgumentParser:
     a_rm.set_defaults(run=cmd_agreement_remove)
 
     simulate = sub.add_parser("simulate", help="run a simulated partner platform (CPO or eMSP)")
-    simulate.add_argument("role", type=str.lower, choices=["cpo", "emsp"])
-    simulate.add_argument("--protocol", default="ocpi", choices=["ocpi"])
+    simulate.add_argument("role", type=str.lower, choices=["cpo", "emsp", "emp"])
+    simulate.add_argument("--protocol", default="ocpi", type=str.lower, choices=["ocpi", "oicp"])
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=0, help="0 picks a free port")
     simulate.add_argument("--hub", metavar="VERSIONS_URL", help="register with this hub's versions URL")
     simulate.add_argument("--token-a", help="the token A the hub issued (or, without --hub, one to accept)")
     simulate.add_argument("--country", default="NL")
     simulate.add_argument("--party-id", default="SIM")
+    simulate.add_argument("--hub-url", help="OICP: the hub's OICP base URL, e.g. https://127.0.0.1:8443")
+    simulate.add_argument("--cert", help="OICP: the client certificate from 'roamhub pki issue'")
+    simulate.add_argument("--key", help="OICP: its private key")
+    simulate.add_argument("--ca", help="OICP: the hub's CA certificate")
+    simulate.add_argument("--operator-id", help="OICP CPO: OperatorID (default COUNTRY*PARTY)")
+    simulate.add_argument("--provider-id", help="OICP EMP: ProviderID (default COUNTRY-PARTY)")
+    simulate.add_argument(
+        "--authorize", action="append", metavar="TOKEN", help="OICP EMP: a UID or EvcoID to authorize; repeat"
+    )
     simulate.set_defaults(run=cmd_simulate)
 
     config = sub.add_parser("config", help="configuration").add_subparsers(
