@@ -232,3 +232,34 @@ async def test_bad_configuration_exits_2_naming_the_key(
 async def test_db_upgrade(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = await run(capsys, "db", "upgrade")
     assert code == 0 and "database at revision" in out
+
+
+async def test_party_add_oicp_with_service_urls_and_partner_ca(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ("party", "add", "--name", "Ladepunkt", "--country", "DE", "--party-id", "LPK", "--role", "CPO")
+    pem = env / "partner-ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    code, out, _ = await run(
+        capsys,
+        *base,
+        "--protocol",
+        "oicp",
+        "--base-url",
+        "https://cpo.example.net",
+        "--service",
+        "charging=https://remote.example.net/",
+        "--service",
+        "reservation=none",
+        "--partner-ca",
+        str(pem),
+        "--json",
+    )
+    assert code == 0, out
+    party = json.loads(out)
+    assert party["oicp_services"] == {"charging": "https://remote.example.net", "reservation": None}
+    assert party["roles"][0]["oicp_id"] == "DE*LPK"
+    code, _, err = await run(capsys, *base, "--protocol", "oicp", "--service", "parking=https://x", "--json")
+    assert code == 2 and "--service" in err and "parking" in err
+    code, _, err = await run(capsys, *base, "--protocol", "ocpi", "--service", "charging=https://x")
+    assert code == 2 and "--service" in err

@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from hub import agreements, cdr_admin, parties, traffic
@@ -55,11 +56,35 @@ async def cmd_party_add(args: argparse.Namespace, settings: Settings) -> int:
             "base_url": args.base_url,
             "operator_id": args.operator_id,
             "provider_id": args.provider_id,
+            "oicp_ca": _read_pem(args.partner_ca),
+            "oicp_services": _services(args.service),
         }
     )
     view = await migrate.with_database(settings.database, lambda db: parties.add_party(db, settings, data))
     output.emit_json(view) if args.json else print(output.party_detail(view))
     return 0
+
+
+def _read_pem(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidParameters(f"cannot read {path}: {exc.strerror}", field="oicp_ca") from exc
+
+
+def _services(pairs: list[str] | None) -> dict[str, str | None] | None:
+    """``--service charging=https://...`` (repeatable); ``=none`` marks a service the partner lacks."""
+    if not pairs:
+        return None
+    found: dict[str, str | None] = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        if not sep or not name:
+            raise InvalidParameters(f"{pair!r} is not SERVICE=URL", field="oicp_services")
+        found[name.strip()] = None if url.strip().lower() in ("", "none") else url.strip()
+    return found
 
 
 async def cmd_party_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -250,6 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--base-url", help="OICP: the URL the hub calls the partner at")
     add.add_argument("--operator-id", help="OICP CPO: OperatorID (default COUNTRY*PARTY)")
     add.add_argument("--provider-id", help="OICP eMSP: ProviderID (default COUNTRY-PARTY)")
+    add.add_argument("--partner-ca", metavar="PEM_FILE", help="OICP: the CA bundle to verify the partner by")
+    add.add_argument(
+        "--service",
+        action="append",
+        metavar="SERVICE=URL",
+        help="OICP: a base URL for one service (charging, reservation, cdrmgmt, notificationmgmt);"
+        " =none if the partner does not offer it; repeat for several",
+    )
     add.add_argument("--json", action="store_true")
     add.set_defaults(run=cmd_party_add)
     listing = party.add_parser("list", help="list admitted parties")
@@ -333,6 +366,8 @@ _FLAGS = {
     "base_url": "--base-url",
     "operator_id": "--operator-id",
     "provider_id": "--provider-id",
+    "oicp_ca": "--partner-ca",
+    "oicp_services": "--service",
     "cpo": "--cpo",
     "emsp": "--emsp",
     "token_a": "--token-a",

@@ -85,6 +85,7 @@ class OicpHub:
         operator_id: str | None = None,
         provider_id: str | None = None,
         name: str | None = None,
+        services: dict[str, str | None] | None = None,
     ) -> PartyView:
         data: dict[str, Any] = {
             "name": name or f"{cc}-{pid}",
@@ -95,6 +96,7 @@ class OicpHub:
         }
         if protocol == "oicp":
             data |= {"base_url": base_url, "operator_id": operator_id, "provider_id": provider_id}
+            data |= {"oicp_services": services}
         return await parties.add_party(self.db, self.settings, parties.PartyCreate.model_validate(data))
 
     async def connect(self, party: PartyView) -> OicpPartnerConn:
@@ -166,12 +168,21 @@ async def partner(oicp_hub: OicpHub) -> AsyncIterator[PartnerFactory]:
     """
     started: list[OicpPartner] = []
 
-    async def make(role: str, cc: str, pid: str, *, connect: bool = True, **options: Any) -> OicpPartner:
+    async def make(
+        role: str,
+        cc: str,
+        pid: str,
+        *,
+        connect: bool = True,
+        services: dict[str, str | None] | None = None,
+        **options: Any,
+    ) -> OicpPartner:
         ids = {"operator_id": f"{cc}*{pid}"} if role == "cpo" else {"provider_id": f"{cc}-{pid}"}
         sim = OicpPartner(role, name=f"{cc}-{pid}", **ids, **options)
         await sim.start()
         started.append(sim)
-        view = await oicp_hub.admit(cc, pid, "CPO" if role == "cpo" else "EMSP", base_url=sim.base_url, **ids)
+        kind = "CPO" if role == "cpo" else "EMSP"
+        view = await oicp_hub.admit(cc, pid, kind, base_url=sim.base_url, services=services, **ids)
         if connect:
             conn = await oicp_hub.connect(view)
             await sim.connect(

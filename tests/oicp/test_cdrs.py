@@ -159,3 +159,20 @@ async def test_notifications_are_relayed_with_the_emps_answer(
     )
     assert bad["StatusCode"]["Code"] == "400"
     assert_valid_traffic(cpo, emp)
+
+
+async def test_an_emp_without_cdr_or_notification_endpoints_is_offline_for_them(
+    oicp_hub: OicpHub, partner: PartnerFactory
+) -> None:
+    cpo = await partner("cpo", "DE", "CPO")
+    emp = await partner(
+        "emp", "DE", "EMP", tokens=[UID], services={"cdrmgmt": None, "notificationmgmt": None}
+    )
+    session_id = await authorized(cpo)  # charging still goes to the base URL
+    start = datetime.now(UTC).replace(microsecond=0)
+    ack = await cpo.send_notification("Start", session_id, EVSE, ChargingStart=start)
+    assert (ack["Result"], ack["StatusCode"]["Code"]) == (False, "320")
+    assert (await cpo.send_cdr(cdr_for(session_id)))["Result"] is True
+    await oicp_hub.settle()
+    assert emp.received_for("eRoamingChargeDetailRecord") == []
+    assert [row.delivery for row in await stored(oicp_hub)] == ["pull-only"]  # an offline EMP pulls (#8)
