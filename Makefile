@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test check format bench bench-smoke clean
+.PHONY: install run demo test check format bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## Run the hub on the default configuration (SQLite under ./var/, http://127.0.0.1:8080).
 run: $(STAMP)
 	$(BIN)/roamhub serve
+
+## A whole roaming day through a hub and four simulated partners, on SQLite in a fresh temp dir (<1 min).
+demo: $(STAMP)
+	$(BIN)/roamhub demo
 
 ## Run the whole test suite (PostgreSQL variants too when ROAMHUB_TEST_POSTGRES_URL is set).
 test: $(STAMP)

@@ -15,13 +15,13 @@ from hub import outbox
 from hub.cli import output
 from hub.config import Settings
 from hub.errors import Conflict, InvalidParameters, NotFound
-from hub.keys import DB, DISPATCHER
-from hub.ocpi.cdrs import CDR_DELIVERY, DEAD, DELIVERED, PENDING, PULL_ONLY, REJECTED
+from hub.keys import DB, DISPATCHER, SETTINGS
+from hub.ocpi.cdrs import CDR_DELIVERY, DEAD, DELIVERED, HELD, OICP_CDR_DELIVERY, PENDING, PULL_ONLY, REJECTED
 from hub.store import migrate
 from hub.store.db import Database
-from hub.store.models import Cdr
+from hub.store.models import Cdr, Party
 
-STATES = (PENDING, DELIVERED, REJECTED, DEAD, PULL_ONLY)
+STATES = (PENDING, DELIVERED, REJECTED, DEAD, PULL_ONLY, HELD)
 
 
 class CdrView(BaseModel):
@@ -65,8 +65,23 @@ async def list_cdrs(db: Database, *, delivery: str | None = None, limit: int = 5
         return [_view(row) for row in (await session.execute(query)).scalars()]
 
 
-async def retry(db: Database, cdr_pk: int) -> CdrView:
-    """Queue a dead, rejected or pull-only CDR for delivery again (e.g. after the eMSP fixed its side)."""
+async def retry(db: Database, settings: Settings, cdr_pk: int) -> CdrView:
+    """Queue a dead, rejected or pull-only CDR for delivery again (e.g. after the eMSP fixed its side).
+
+    A held CDR (an OICP CDR no price applied to) is priced again first, with the pricing products the
+    CPO has pushed since; it stays held, and is never sent as free, while none applies.
+    """
+    from hub.oicp.cdrs import reprice  # the OICP side builds on this module's neighbours
+
+    async with db.session() as session:
+        found = await session.get(Cdr, cdr_pk)
+    if found is not None and found.delivery == HELD:
+        if not await reprice(db, settings, cdr_pk):
+            raise Conflict(f"CDR {found.cdr_id} is held: still no price applies (the CPO's pricing products)")
+        async with db.session() as session:
+            priced = await session.get(Cdr, cdr_pk)
+        assert priced is not None
+        return _view(priced)
     async with db.transaction() as session:
         row = await session.get(Cdr, cdr_pk, with_for_update=True)
         if row is None:
@@ -76,8 +91,14 @@ async def retry(db: Database, cdr_pk: int) -> CdrView:
                 f"CDR {row.cdr_id} is {row.delivery}; only undelivered CDRs are sent again", field="id"
             )
         row.delivery = PENDING
-        outbox.enqueue(session, CDR_DELIVERY, {"cdr": row.id}, party_fk=row.emsp_party_fk)
+        kind = OICP_CDR_DELIVERY if await _to_oicp(session, row) else CDR_DELIVERY
+        outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=row.emsp_party_fk)
     return _view(row)
+
+
+async def _to_oicp(session: Any, row: Cdr) -> bool:
+    party = await session.get(Party, row.emsp_party_fk) if row.emsp_party_fk is not None else None
+    return party is not None and party.protocol == "oicp" and row.oicp_body is not None
 
 
 # --- admin API ----------------------------------------------------------------------------------------
@@ -95,7 +116,7 @@ async def api_retry(request: web.Request) -> web.Response:
     text = request.match_info["id"]
     if not text.isdigit():
         raise InvalidParameters(f"{text!r} is not a number", field="id")
-    view = await retry(request.app[DB], int(text))
+    view = await retry(request.app[DB], request.app[SETTINGS], int(text))
     request.app[DISPATCHER].wake()
     return web.json_response(view.model_dump(mode="json"))
 
@@ -145,6 +166,6 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
-    view = await migrate.with_database(settings.database, lambda db: retry(db, args.id))
+    view = await migrate.with_database(settings.database, lambda db: retry(db, settings, args.id))
     output.emit_json(view) if args.json else print(f"CDR {view.cdr_id} queued for delivery to {view.emsp}.")
     return 0

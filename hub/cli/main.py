@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub import agreements, cdr_admin, parties, traffic
+from hub import agreements, cdr_admin, demo, parties, traffic
 from hub.bench.run import add_parser as add_bench_parser
 from hub.cli import output
 from hub.config import ConfigError, Settings, load_settings, masked
@@ -353,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     pki_cli.add_parser(sub)
     add_bench_parser(sub)
     ledger_cli.add_parsers(sub)
+    demo.add_parser(sub)
     return parser
 
 

@@ -252,6 +252,9 @@ async def _freeze(
     span = periods.parse_period(name, periods.period_kind(settings))
     if span.starts_at > utcnow():
         raise Conflict(f"period {name} has not started yet", field="period")
+    if span.ends_at > utcnow():
+        # Its CDRs are still arriving: a statement now would miss them (and closing cannot be undone).
+        raise Conflict(f"period {name} is still running until {span.ends_at.isoformat()}", field="period")
     period = await periods.lock_period(session, span, exclusive=True)
     period.status = periods.apply(Status(period.status), "close", name)
     period.closed_at = utcnow()

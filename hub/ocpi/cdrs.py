@@ -40,6 +40,7 @@ log = structlog.get_logger("hub.ocpi.cdrs")
 CDR_DELIVERY = "cdr"
 OICP_CDR_DELIVERY = "oicp_cdr"  # to an OICP EMP: hub/oicp/cdrs.py delivers it
 PENDING, DELIVERED, REJECTED, DEAD, PULL_ONLY = "pending", "delivered", "rejected", "dead", "pull-only"
+HELD = "held"  # an OICP CDR no price applies to: waits for the operator, never sent to an OCPI eMSP as free
 
 
 def location_url(ctx: OcpiContext, row: Cdr) -> str:

@@ -26,6 +26,7 @@ from adapters import pricing as cdr_pricing
 from adapters.ocpi import cdrs as ocpi_cdrs
 from adapters.oicp import cdr as oicp_cdr
 from hub import outbox
+from hub.config import Settings
 from hub.errors import HubError, InconsistentEvseId, InvalidParameters, InvalidSession
 from hub.ledger.booking import book_cdr
 from hub.ocpi import cdrs as ocpi_delivery
@@ -33,6 +34,7 @@ from hub.oicp import directory, sessions
 from hub.oicp import pricing as pricing_store
 from hub.oicp.directory import Member
 from hub.outbox import Retry
+from hub.store.db import Database
 from hub.store.models import Cdr, OicpEvse, OicpSession, OutboxItem
 from hub.store.types import utcnow
 from schemas.canonical.cdr import Cdr as CanonicalCdr
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hub.oicp.cdrs")
 
 OICP_CDR_DELIVERY = ocpi_delivery.OICP_CDR_DELIVERY
-HELD = "held"  # no price applies: waits for the operator (``roamhub cdrs list``), never sent as free
+HELD = ocpi_delivery.HELD
 MAX_ENERGY_KWH = Decimal(1000)  # above: probably Wh sent (notes §6)
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_PAGE = 2000
@@ -117,11 +119,9 @@ async def _external_calibration(ctx: OicpContext, evse_id: str) -> bool:
     return isinstance(record, dict) and record.get("CalibrationLawDataAvailability") == "External"
 
 
-async def price(
-    ctx: OicpContext, cdr: CanonicalCdr, operator_id: str, provider_id: str
-) -> CanonicalCdr | None:
+async def price(db: Database, cdr: CanonicalCdr, operator_id: str, provider_id: str) -> CanonicalCdr | None:
     """The CDR priced from the CPO's pricing products for this EMP (or for all); None if none applies."""
-    products, evse_products = await pricing_store.products_for(ctx.db, operator_id, provider_id, cdr.evse_id)
+    products, evse_products = await pricing_store.products_for(db, operator_id, provider_id, cdr.evse_id)
     if not products:
         return None
     return cdr_pricing.price(cdr, products, evse_products, provider_id=provider_id)
@@ -131,7 +131,7 @@ async def _store(
     ctx: OicpContext, record: eRoamingChargeDetailRecord, raw: str, cpo: Member, emp: Member
 ) -> Cdr:
     canonical = oicp_cdr.to_canonical(record, cpo.ref, emp.ref)
-    priced = await price(ctx, canonical, cpo.oicp_id, emp.oicp_id)
+    priced = await price(ctx.db, canonical, cpo.oicp_id, emp.oicp_id)
     body = json.dumps(ocpi_cdrs.from_canonical(priced, utcnow())) if priced is not None else raw
     row = Cdr(
         protocol="oicp",
@@ -178,6 +178,43 @@ def _delivery_kind(emp: Member, priced: bool) -> str | None:
     if emp.is_oicp:
         return OICP_CDR_DELIVERY
     return ocpi_delivery.CDR_DELIVERY if priced else None
+
+
+# --- a held CDR priced later (``roamhub cdrs retry``) -------------------------------------------------
+
+
+async def reprice(db: Database, settings: Settings, cdr_pk: int) -> bool:
+    """Price a held CDR with the pricing products known now; booked and queued for its eMSP if it worked."""
+    async with db.session() as session:
+        row = await session.get(Cdr, cdr_pk)
+    if row is None or row.delivery != HELD or row.oicp_body is None:
+        return False
+    record = eRoamingChargeDetailRecord.model_validate_json(row.oicp_body)
+    cpo = await directory.by_ref(db, _cpo_ref(row), Role.CPO)
+    emp = await directory.by_ref(
+        db, PartyRef(country_code=row.emsp_country_code, party_id=row.emsp_party_id), Role.EMSP
+    )
+    if cpo is None or emp is None:
+        return False
+    priced = await price(db, oicp_cdr.to_canonical(record, cpo.ref, emp.ref), cpo.oicp_id, emp.oicp_id)
+    if priced is None:
+        return False
+    async with db.transaction() as session:
+        held = await session.get(Cdr, cdr_pk, with_for_update=True)
+        if held is None or held.delivery != HELD:
+            return False
+        held.body = json.dumps(ocpi_cdrs.from_canonical(priced, utcnow()))
+        held.currency = priced.currency or held.currency
+        held.delivery = ocpi_delivery.PENDING
+        outbox.enqueue(
+            session,
+            _delivery_kind(emp, True) or ocpi_delivery.CDR_DELIVERY,
+            {"cdr": held.id},
+            party_fk=emp.party_fk,
+        )
+        await book_cdr(session, held, settings)
+    log.info("oicp.cdr_priced_later", session=row.cdr_id)
+    return True
 
 
 # --- delivery to an OICP EMP (outbox) ------------------------------------------------------------------

@@ -23,10 +23,12 @@ from hub.errors import Forbidden, HubError, InvalidParameters, UnknownService
 from hub.keys import OICP
 from hub.oicp import authdata, cdrs, charging, evse, notifications, pricing
 from hub.oicp.context import OicpContext
+from hub.parties import set_status
 from hub.pki.callers import OicpCaller, check_owns, partner_for_peer_cert
 from hub.pki.tls import peer_certificate_der
+from hub.store.models import Party
 from hub.validation import parse_model, read_json
-from schemas.canonical.party import Role
+from schemas.canonical.party import ConnectionStatus, Role
 from schemas.oicp.v2_3.common import OicpModel
 from schemas.oicp.v2_3.endpoints import BY_NAME, Direction, Operation, find_operation, normalise_path
 
@@ -94,6 +96,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     ctx = request.app[OICP]
     caller = await partner_for_peer_cert(ctx.db, peer_certificate_der(request))
     ctx.limiter.take(caller.party_fk, operation.name)
+    if caller.status != ConnectionStatus.CONNECTED:
+        await _connected(ctx, caller.party_fk)
     try:
         raw = await read_json(request)
         operation = _variant(operation, raw)
@@ -105,6 +109,17 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return failure(operation, exc)
     body = answer.to_wire() if isinstance(answer, BaseModel) else answer
     return web.json_response(body)
+
+
+async def _connected(ctx: OicpContext, party_fk: int) -> None:
+    """OICP has no registration: a partner's first authenticated call makes it CONNECTED (HubClientInfo)."""
+    async with ctx.db.transaction() as session:
+        party = await session.get(Party, party_fk, with_for_update=True)
+        if party is not None and party.status in (ConnectionStatus.PLANNED, ConnectionStatus.OFFLINE):
+            set_status(session, party, ConnectionStatus.CONNECTED)
+    ctx.ocpi.forget(party_fk)
+    ctx.wake()
+    log.info("oicp.partner_connected", party=party_fk)
 
 
 def _variant(operation: Operation, raw: Any) -> Operation:

@@ -152,3 +152,11 @@ async def test_the_configured_period_kind_is_used(db: Database, settings: Settin
     assert entry is not None and await _period_of(db, entry.period_fk) == "2026-W10"
     with pytest.raises(InvalidParameters, match="yearly"):
         periods.period_kind(settings.model_copy(update={"ledger": SimpleNamespace(period="yearly")}))
+
+
+async def test_a_running_or_future_period_cannot_be_closed(db: Database, settings: Settings) -> None:
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    with pytest.raises(Conflict, match="still running"):
+        await statements.close_period(db, settings, this_month)
+    with pytest.raises(Conflict, match="not started"):
+        await statements.close_period(db, settings, "2999-01")

@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from hub import cdr_admin
+from hub.errors import Conflict
 from hub.simulators.ocpi import OcpiPlatform
 from hub.simulators.oicp_samples import sample_cdr, sample_evse_record, sample_pricing_record
 from hub.store.models import Cdr, JournalEntry
@@ -126,7 +129,20 @@ async def test_an_unpriced_oicp_cdr_is_held_never_sent_as_free(
     assert (await cpo.send_cdr(sample_cdr(session_id, EVSE, UID, end - timedelta(hours=1), end, 5)))["Result"]
     await oicp_hub.settle()
     assert [r for r in emsp.received if r.module == "cdrs"] == []
-    assert [row.delivery for row in await stored_cdrs(oicp_hub)] == ["held"]
+    (row,) = await stored_cdrs(oicp_hub)
+    assert row.delivery == "held"
+    assert row.id is not None
+    with pytest.raises(Conflict, match="still no price"):
+        await cdr_admin.retry(oicp_hub.db, oicp_hub.settings, row.id)
+    # The CPO publishes its prices; the operator sends the held CDR again: priced, booked, delivered.
+    await cpo.push_pricing_products("fullLoad", [sample_pricing_record("AC1", "0.30")], default_price="0.30")
+    view = await cdr_admin.retry(oicp_hub.db, oicp_hub.settings, row.id)
+    assert (view.delivery, view.currency) == ("pending", "EUR")
+    await oicp_hub.settle()
+    pushed = [r for r in emsp.received if r.module == "cdrs" and r.method == "POST"]
+    assert len(pushed) == 1 and CDR.model_validate(pushed[0].body).total_cost.excl_vat == Decimal("1.50")
+    async with oicp_hub.db.session() as session:
+        assert len(list((await session.execute(select(JournalEntry))).scalars())) == 1
 
 
 async def test_ocpi_start_and_stop_session_become_oicp_remote_start_and_stop(

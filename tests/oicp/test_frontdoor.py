@@ -72,3 +72,13 @@ async def test_rate_limit_is_429_per_partner_and_operation(oicp_hub: OicpHub) ->
         path.format(p="DE-QRS"), {"ProviderID": "DE-QRS", "EvseID": ["DE*ABC*E1"]}
     )
     assert status != 429
+
+
+async def test_a_partners_first_call_makes_it_connected(oicp_hub: OicpHub) -> None:
+    from hub import parties
+
+    view = await oicp_hub.admit("DE", "ABC", "CPO")
+    assert view.status == "PLANNED"
+    cpo = await oicp_hub.connect(view)
+    await cpo.post(PUSH_STATUS.format(op="DE*ABC"), status_push("DE*ABC"))
+    assert (await parties.get_party(oicp_hub.db, oicp_hub.settings, view.id)).status == "CONNECTED"
