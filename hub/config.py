@@ -64,6 +64,11 @@ class OcpiSettings(_Section):
     page_limit: int = Field(default=100, ge=1, le=10_000)
     cdr_retry: bool = True
     cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Calls per minute per platform and functional module (``{"cdrs": 60000}``), beyond which HTTP 429
+    # with an OCPI envelope; ``rate_limit`` applies to modules not listed. 0 = unlimited (the default).
+    rate_limit: int = Field(default=0, ge=0)
+    rate_limits: dict[str, int] = Field(default_factory=dict)
+    rate_limit_burst: float = Field(default=1.0, ge=0.0)
 
 
 # Hubject's Acceptable Use Policy, calls per minute per partner and operation (oicp-hub-notes §7).

@@ -146,6 +146,7 @@ class RateLimited(ClientError):
     ocpi_http_status = 429
     oicp_http_status = 429
     title = "Too many requests"
+    retry_after: int = 1  # seconds, sent as Retry-After
 
 
 class UnknownService(ClientError):

@@ -42,6 +42,13 @@ _HTTP_ERRORS: dict[int, type[errors.HubError]] = {
 
 
 def render_error(request: web.Request, error: errors.HubError) -> web.Response:
+    response = _render(request, error)
+    if isinstance(error, errors.RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _render(request: web.Request, error: errors.HubError) -> web.Response:
     path = request.path
     if path.startswith(OCPI_PREFIX):
         body = envelope(status_code=error.ocpi_status, message=str(error), now=datetime.now(UTC))

@@ -9,6 +9,7 @@ from typing import Any
 from hub.cache import TtlCache
 from hub.config import Settings
 from hub.crypto import Vault
+from hub.limits import RateLimiter
 from hub.ocpi.client import OcpiClient
 from hub.store.db import Database
 
@@ -27,8 +28,13 @@ class OcpiContext:
     tokens: TtlCache[Any, Any] = field(init=False)
     connections: TtlCache[int, Any] = field(init=False)
     targets: TtlCache[Any, Any] = field(init=False)
+    limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
+        ocpi = self.settings.ocpi
+        object.__setattr__(
+            self, "limiter", RateLimiter(ocpi.rate_limits, ocpi.rate_limit_burst, default=ocpi.rate_limit)
+        )
         ttl = self.settings.ocpi.cache_seconds
         object.__setattr__(self, "tokens", TtlCache(ttl))
         object.__setattr__(self, "connections", TtlCache(ttl))

@@ -55,6 +55,7 @@ async def _admit(request: web.Request) -> Inbound:
         raise NotFound(f"the hub does not route a module called {module!r}")
     ctx = request.app[OCPI]
     caller = await registered_caller(request)
+    ctx.limiter.take(caller.party_fk, module)  # per platform and module; HTTP 429 beyond it
     await request.app[PRESENCE].seen(caller.party_fk, caller.status)
     own = await connection_of(ctx, caller.party_fk)
     if own is None:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from hub.cache import TtlCache
 from hub.config import Settings
 from hub.errors import UnknownReceiver
+from hub.limits import RateLimiter
 from hub.ocpi.context import OcpiContext
 from hub.oicp.client import OicpClient, PartnerLink
-from hub.oicp.limits import PushGate, RateLimiter
+from hub.oicp.limits import PushGate
 from hub.routing import RoutingCore
 from hub.store.db import Database
 from hub.store.models import Party
@@ -35,7 +36,7 @@ class OicpContext:
 
     def __post_init__(self) -> None:
         oicp = self.settings.oicp
-        object.__setattr__(self, "limiter", RateLimiter(oicp))
+        object.__setattr__(self, "limiter", RateLimiter(oicp.rate_limits, oicp.rate_limit_burst))
         object.__setattr__(self, "authorized_by", TtlCache(oicp.authorization_cache_seconds))
         object.__setattr__(self, "links", TtlCache(self.settings.ocpi.cache_seconds))
 
