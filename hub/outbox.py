@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -61,6 +61,10 @@ class Dispatcher:
     Claiming sets ``available_at`` a lease into the future and commits at once, so no transaction is held
     open across a partner's network call (SQLite would refuse the late write of a stale snapshot). A worker
     that dies mid-item leaves the lease to expire and another worker retries it: delivery is at least once.
+
+    A claimed batch is split by partner and each partner's share runs on its own, so a partner that answers
+    slowly (or only at the timeout) holds up nobody else; at most ``per_partner`` of its items are in
+    flight, and the claim skips a partner at that bound (its items wait in the table, not on a lease).
     """
 
     def __init__(
@@ -74,6 +78,8 @@ class Dispatcher:
         max_attempts: int = 15,
         backoff_base: float = 1.0,
         lease: float = 30.0,
+        per_partner: int = 64,
+        max_in_flight: int = 512,
     ) -> None:
         self._db = db
         self._handlers = dict(handlers)
@@ -88,6 +94,10 @@ class Dispatcher:
         # SQLite has no SKIP LOCKED: one claim at a time per process keeps items from being done twice.
         self._claiming = asyncio.Lock()
         self._in_flight = 0
+        self._per_partner = per_partner
+        self._max_in_flight = max_in_flight
+        self._busy: dict[int | None, int] = {}  # items in flight per partner
+        self._groups: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     def wake(self) -> None:
@@ -102,6 +112,8 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         await stop_gracefully(self._task)
+        if self._groups:
+            await asyncio.gather(*list(self._groups), return_exceptions=True)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -118,16 +130,32 @@ class Dispatcher:
                         await self._wake.wait()
 
     async def run_once(self) -> int:
-        """Claim and work one batch of due items; returns how many were claimed."""
-        items = await self._claim()
-        self._in_flight += len(items)
+        """Claim one batch of due items and start working it, a task per partner; returns how many."""
+        room = min(self._batch, self._max_in_flight - self._in_flight)
+        items = await self._claim(room) if room > 0 else []
+        groups: dict[int | None, list[OutboxItem]] = {}
+        for item in items:
+            groups.setdefault(item.party_fk, []).append(item)
+        for party, group in groups.items():
+            self._in_flight += len(group)
+            self._busy[party] = self._busy.get(party, 0) + len(group)
+            task = asyncio.create_task(self._work_group(party, group))
+            self._groups.add(task)
+            task.add_done_callback(self._groups.discard)
+        return len(items)
+
+    async def _work_group(self, party: int | None, items: list[OutboxItem]) -> None:
         try:
             outcomes = await asyncio.gather(*(self._work(item) for item in items))
-            if items:
-                await self._record(list(zip(items, outcomes, strict=True)))
+            await self._record(list(zip(items, outcomes, strict=True)))
+        except Exception:
+            log.exception("outbox.record_failed", party=party)  # the leases expire: tried again later
         finally:
             self._in_flight -= len(items)
-        return len(items)
+            self._busy[party] = self._busy.get(party, 0) - len(items)
+            if self._busy[party] <= 0:
+                del self._busy[party]
+            self._wake.set()
 
     async def drain(self) -> None:
         """Work until nothing is due and nothing is in flight in this process (tests, shutdown, demo)."""
@@ -135,7 +163,7 @@ class Dispatcher:
         while await self.run_once() or self._in_flight:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
-    async def _claim(self) -> list[OutboxItem]:
+    async def _claim(self, limit: int) -> list[OutboxItem]:
         async with self._claiming, self._db.transaction() as session:
             now = utcnow()
             query = (
@@ -144,9 +172,14 @@ class Dispatcher:
                 .where(col(OutboxItem.available_at) <= now)
                 .where(col(OutboxItem.kind).in_(list(self._handlers)))
                 .order_by(col(OutboxItem.id))
-                .limit(self._batch)
+                .limit(limit)
                 .with_for_update(skip_locked=True)
             )
+            saturated = [p for p, n in self._busy.items() if p is not None and n >= self._per_partner]
+            if saturated:
+                query = query.where(
+                    or_(col(OutboxItem.party_fk).is_(None), col(OutboxItem.party_fk).not_in(saturated))
+                )
             items = list((await session.execute(query)).scalars())
             for item in items:
                 item.available_at = now + self._lease

@@ -176,3 +176,52 @@ async def test_an_emp_without_cdr_or_notification_endpoints_is_offline_for_them(
     await oicp_hub.settle()
     assert emp.received_for("eRoamingChargeDetailRecord") == []
     assert [row.delivery for row in await stored(oicp_hub)] == ["pull-only"]  # an offline EMP pulls (#8)
+
+
+async def test_a_slow_emp_holds_up_no_other_emps_cdrs(oicp_hub: OicpHub, partner: PartnerFactory) -> None:
+    """An EMP that accepts connections and never answers costs its own CDRs a timeout, nobody else's."""
+    import asyncio
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await asyncio.sleep(30)  # never answers; the hub's [oicp] timeout (2 s here) ends the call
+
+    blackhole = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = blackhole.sockets[0].getsockname()[1]
+    try:
+        cpo = await partner("cpo", "DE", "CPO")
+        slow = await oicp_hub.admit("DE", "SLW", "EMSP", base_url=f"http://127.0.0.1:{port}")
+        fast = await partner("emp", "DE", "EMP", tokens=[UID])
+        slow_session = "b2688855-7f00-0002-6d8e-48d883f6abb6"
+        await _open_session(oicp_hub, slow_session, cpo_id="DE*CPO", emp_fk=slow.id, provider="DE-SLW")
+        assert (await cpo.send_cdr(cdr_for(slow_session)))["Result"] is True  # stored, forward hangs
+        session_id = await authorized(cpo)
+        loop = asyncio.get_running_loop()
+        assert (await cpo.send_cdr(cdr_for(session_id)))["Result"] is True
+        started = loop.time()
+        while not fast.received_for("eRoamingChargeDetailRecord"):
+            assert loop.time() - started < 0.5, "the fast EMP waited for the slow one"
+            await asyncio.sleep(0.02)
+        deliveries = {row.cdr_id: row.delivery for row in await stored(oicp_hub)}
+        assert deliveries[slow_session] == "pending"  # still hanging, or queued for a retry
+    finally:
+        blackhole.close()
+
+
+async def _open_session(hub: OicpHub, session_id: str, *, cpo_id: str, emp_fk: int, provider: str) -> None:
+    from hub.oicp import directory, sessions
+    from hub.store.models import OicpSession
+    from schemas.canonical.party import Role
+
+    cpo = await directory.by_oicp_id(hub.db, cpo_id, Role.CPO)
+    assert cpo is not None
+    row = OicpSession(
+        session_id=session_id,
+        cpo_party_fk=cpo.party_fk,
+        operator_id=cpo_id,
+        emp_party_fk=emp_fk,
+        provider_id=provider,
+        evse_id=EVSE,
+        identification={"RFIDMifareFamilyIdentification": {"UID": UID}},
+    )
+    await sessions.create(hub.db, row)
