@@ -36,6 +36,9 @@ class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///var/roamhub.db"
     pool_size: int = Field(default=10, ge=1, le=200)
     echo: bool = False
+    busy_timeout: float = Field(
+        default=30.0, gt=0, description="SQLite: seconds to wait for another process's write lock"
+    )
 
     @field_validator("url")
     @classmethod

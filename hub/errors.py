@@ -21,6 +21,7 @@ render it, so no handler ever chooses a status code by hand::
     │   ├── InvalidSession         OCPI 2001  OICP 400  HTTP 409   unknown, closed or foreign session
     │   ├── InconsistentEvseId     OCPI 2001  OICP 018  HTTP 400   EvseID not of the OperatorID
     │   └── InconsistentEvcoId     OCPI 2001  OICP 019  HTTP 400   EvcoID not of the ProviderID
+    ├── StorageUnavailable         OCPI 3000  OICP 002  HTTP 503   the database is locked, full or down
     ├── ClientApiUnusable          OCPI 3001  OICP 021  HTTP 502   the partner's own API failed us
     ├── UnsupportedVersion         OCPI 3002  OICP 021  HTTP 502
     ├── NoMatchingEndpoints        OCPI 3003  OICP 021  HTTP 502
@@ -174,6 +175,16 @@ class InconsistentEvcoId(ClientError):
     ocpi_status = 2001
     oicp_code = "019"
     title = "Inconsistent EvcoID"
+
+
+class StorageUnavailable(HubError):
+    """The database refused the work (locked, disk full, unreachable): nothing of the request was stored."""
+
+    ocpi_http_status = 503
+    oicp_http_status = 503
+    oicp_code = "002"
+    http_status = 503
+    title = "Storage unavailable; nothing was stored, send it again"
 
 
 class ClientApiUnusable(HubError):

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hub import errors
 from hub.crypto import same_secret
@@ -98,6 +99,12 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response = _answer(
             request, cls(exc.reason if exc.status != 404 else f"no resource at {request.path}")
         )
+    except (OperationalError, InterfaceError) as exc:
+        # Translated once, here: a locked, full or unreachable database is the server's trouble, said plainly.
+        log.error(
+            "http.storage_unavailable", method=request.method, path=request.path, error=str(exc.orig)[:200]
+        )
+        response = _answer(request, errors.StorageUnavailable())
     except Exception:
         log.exception("http.unexpected_error", method=request.method, path=request.path)
         response = render_error(request, errors.HubError("unexpected error inside the hub"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,8 +26,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=settings.echo, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        wait = settings.busy_timeout
+        engine = create_async_engine(url, echo=settings.echo, connect_args={"timeout": wait})
+        event.listen(
+            engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(wait * 1000))
+        )
         return engine
     return create_async_engine(
         url,
@@ -37,13 +41,13 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed while one writer commits; NORMAL is durable in WAL mode across app crashes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
 
 

@@ -1,0 +1,3 @@
+"""Fault tests use the OCPI hub and simulators of tests/ocpi."""
+
+from tests.ocpi.conftest import hub, ocpi_overrides, platform  # noqa: F401 - fixtures
