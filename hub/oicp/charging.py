@@ -124,7 +124,7 @@ async def authorize_start(call: OicpCall) -> Answer:
                 "StatusCode": _status(verdict.code),
             }
         )
-    await sessions.create(ctx.db, _session_row(call, cpo, verdict, session_id))
+    await sessions.create(ctx.db, session_row(cpo, verdict, request, session_id))
     log.info("oicp.authorized", session=session_id, provider=verdict.emp.oicp_id, offline=verdict.offline)
     return eRoamingAuthorizationStart.model_validate(
         {
@@ -139,8 +139,10 @@ async def authorize_start(call: OicpCall) -> Answer:
     )
 
 
-def _session_row(call: OicpCall, cpo: Member, verdict: Verdict, session_id: str) -> OicpSession:
-    request = call.body
+def session_row(
+    cpo: Member, verdict: Verdict, request: Any, session_id: str, *, ocpi_ref: str | None = None
+) -> OicpSession:
+    """The session an Authorized AuthorizeStart opens (for an OICP or, with ``ocpi_ref``, an OCPI CPO)."""
     assert verdict.emp is not None
     return OicpSession(
         session_id=session_id,
@@ -154,6 +156,7 @@ def _session_row(call: OicpCall, cpo: Member, verdict: Verdict, session_id: str)
         authorized_by="offline" if verdict.offline else "online",
         cpo_partner_session_id=request.cpo_partner_session_id,
         emp_partner_session_id=verdict.emp_partner_session_id,
+        ocpi_ref=ocpi_ref,
     )
 
 

@@ -29,7 +29,7 @@ from hub.ocpi.relay import Inbound
 from hub.oicp import charging, directory, sessions
 from hub.oicp.context import OicpContext
 from hub.oicp.directory import Member
-from hub.store.models import HubObject, OicpSession
+from hub.store.models import HubObject
 from hub.store.types import utcnow
 from schemas.canonical.party import PartyRef, Role
 from schemas.canonical.token import TokenRef, TokenType
@@ -93,7 +93,10 @@ async def authorize(inbound: Inbound, emps: list[Member], uid: str, token_type: 
     reference = None
     if verdict.authorized and verdict.emp is not None:
         reference = session_id
-        await sessions.create(ctx.db, _session(cpo, verdict, request, session_id))
+        await sessions.create(
+            ctx.db,
+            charging.session_row(cpo, verdict, request, session_id, ocpi_ref=f"{cpo.ref}:{session_id}"),
+        )
     log.info("oicp.ocpi_authorize", cpo=str(cpo.ref), emp=emp.oicp_id, allowed=verdict.authorized)
     return authorization_info(
         oicp_identification.to_token(identification),
@@ -103,23 +106,6 @@ async def authorize(inbound: Inbound, emps: list[Member], uid: str, token_type: 
         reference=reference,
         now=utcnow(),
         location=location if location and location.get("location_id") else None,
-    )
-
-
-def _session(
-    cpo: Member, verdict: charging.Verdict, request: eRoamingAuthorizeStart, session_id: str
-) -> OicpSession:
-    assert verdict.emp is not None
-    return OicpSession(
-        session_id=session_id,
-        cpo_party_fk=cpo.party_fk,
-        operator_id=cpo.oicp_id,
-        emp_party_fk=verdict.emp.party_fk,
-        provider_id=verdict.emp.oicp_id,
-        evse_id=request.evse_id,
-        identification=request.identification.to_wire(),
-        authorized_by="offline" if verdict.offline else "online",
-        ocpi_ref=f"{cpo.ref}:{session_id}",
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hub import cdr_admin
 from hub.errors import Conflict
 from hub.simulators.ocpi import OcpiPlatform
+from hub.simulators.oicp import OicpPartner
 from hub.simulators.oicp_samples import sample_cdr, sample_evse_record, sample_pricing_record
 from hub.store.models import Cdr, JournalEntry
 from schemas.ocpi.v2_2_1 import CDR, Location
@@ -46,6 +47,25 @@ def ocpi_token(
 ) -> dict[str, Any]:
     token = owned_by(example("token_example_2_full_rfid.json"), "NL", "EMS")
     return {**token, "uid": uid, "whitelist": whitelist, "contract_id": contract_id}
+
+
+async def ledger_entries(hub: OicpHub) -> int:
+    async with hub.db.session() as session:
+        return len(list((await session.execute(select(JournalEntry))).scalars()))
+
+
+def cdr_posts(emsp: OcpiPlatform) -> list[CDR]:
+    """The OCPI CDRs the eMSP received, each checked to be a valid OCPI 2.2.1 CDR."""
+    return [CDR.model_validate(r.body) for r in emsp.received if r.module == "cdrs" and r.method == "POST"]
+
+
+async def charged(cpo: OicpPartner, kwh: int, **cdr_fields: Any) -> str:
+    """Authorise UID at the OICP CPO, charge ``kwh`` and send the CDR; its SessionID."""
+    session_id = str((await cpo.authorize_start(UID, EVSE))["SessionID"])
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    record = sample_cdr(session_id, EVSE, UID, end - timedelta(hours=1), end, Decimal(kwh), **cdr_fields)
+    assert (await cpo.send_cdr(record))["Result"] is True
+    return session_id
 
 
 async def stored_cdrs(hub: OicpHub) -> list[Cdr]:
@@ -98,22 +118,14 @@ async def test_oicp_cdr_priced_and_pushed_to_the_ocpi_emsp(
     emsp = await ocpi_connected(oicp_hub, platform, EMSP_NL)
     emsp.tokens = [ocpi_token()]
     await cpo.push_pricing_products("fullLoad", [sample_pricing_record("AC1", "0.40")], default_price="0.50")
-    session_id = (await cpo.authorize_start(UID, EVSE))["SessionID"]
-    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    record = sample_cdr(
-        session_id, EVSE, UID, end - timedelta(hours=1), end, Decimal(10), partner_product_id="AC1"
-    )
-    assert (await cpo.send_cdr(record))["Result"] is True
+    session_id = await charged(cpo, 10, partner_product_id="AC1")
     await oicp_hub.settle()
-    pushed = [r for r in emsp.received if r.module == "cdrs" and r.method == "POST"]
-    assert len(pushed) == 1
-    cdr = CDR.model_validate(pushed[0].body)  # a valid OCPI 2.2.1 CDR
+    (cdr,) = cdr_posts(emsp)
     assert cdr.session_id == session_id
     assert (cdr.country_code, cdr.party_id) == ("DE", "CPO")
     assert cdr.total_cost.excl_vat == Decimal("4.00")
     assert cdr.total_energy == Decimal(10)
-    async with oicp_hub.db.session() as session:
-        assert len(list((await session.execute(select(JournalEntry))).scalars())) == 1
+    assert await ledger_entries(oicp_hub) == 1
 
 
 async def test_an_unpriced_oicp_cdr_is_held_never_sent_as_free(
@@ -124,11 +136,9 @@ async def test_an_unpriced_oicp_cdr_is_held_never_sent_as_free(
     cpo = await partner("cpo", "DE", "CPO")
     emsp = await ocpi_connected(oicp_hub, platform, EMSP_NL)
     emsp.tokens = [ocpi_token()]
-    session_id = (await cpo.authorize_start(UID, EVSE))["SessionID"]
-    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    assert (await cpo.send_cdr(sample_cdr(session_id, EVSE, UID, end - timedelta(hours=1), end, 5)))["Result"]
+    await charged(cpo, 5)
     await oicp_hub.settle()
-    assert [r for r in emsp.received if r.module == "cdrs"] == []
+    assert cdr_posts(emsp) == []
     (row,) = await stored_cdrs(oicp_hub)
     assert row.delivery == "held"
     assert row.id is not None
@@ -139,10 +149,9 @@ async def test_an_unpriced_oicp_cdr_is_held_never_sent_as_free(
     view = await cdr_admin.retry(oicp_hub.db, oicp_hub.settings, row.id)
     assert (view.delivery, view.currency) == ("pending", "EUR")
     await oicp_hub.settle()
-    pushed = [r for r in emsp.received if r.module == "cdrs" and r.method == "POST"]
-    assert len(pushed) == 1 and CDR.model_validate(pushed[0].body).total_cost.excl_vat == Decimal("1.50")
-    async with oicp_hub.db.session() as session:
-        assert len(list((await session.execute(select(JournalEntry))).scalars())) == 1
+    (cdr,) = cdr_posts(emsp)
+    assert cdr.total_cost.excl_vat == Decimal("1.50")
+    assert await ledger_entries(oicp_hub) == 1
 
 
 async def test_ocpi_start_and_stop_session_become_oicp_remote_start_and_stop(
