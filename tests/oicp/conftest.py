@@ -86,6 +86,7 @@ class OicpHub:
         provider_id: str | None = None,
         name: str | None = None,
         services: dict[str, str | None] | None = None,
+        ca: str | None = None,
     ) -> PartyView:
         data: dict[str, Any] = {
             "name": name or f"{cc}-{pid}",
@@ -96,7 +97,7 @@ class OicpHub:
         }
         if protocol == "oicp":
             data |= {"base_url": base_url, "operator_id": operator_id, "provider_id": provider_id}
-            data |= {"oicp_services": services}
+            data |= {"oicp_services": services, "oicp_ca": ca}
         return await parties.add_party(self.db, self.settings, parties.PartyCreate.model_validate(data))
 
     async def connect(self, party: PartyView) -> OicpPartnerConn:
