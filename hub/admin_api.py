@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import agreements, parties
 from hub.config import masked
-from hub.errors import InvalidParameters
 from hub.keys import DB, OCPI, SETTINGS
 from hub.ocpi import registration
-from hub.validation import parse_model, read_json
+from hub.validation import parse_id, parse_model, read_json
 
 
 def _json(data: BaseModel | Sequence[BaseModel] | dict[str, Any], status: int = 200) -> web.Response:
@@ -27,10 +26,7 @@ def _json(data: BaseModel | Sequence[BaseModel] | dict[str, Any], status: int = 
 
 
 def _int_param(request: web.Request, name: str) -> int:
-    text = request.match_info[name]
-    if not text.isdigit():
-        raise InvalidParameters(f"{text!r} is not a number", field=name)
-    return int(text)
+    return parse_id(request.match_info[name], name)
 
 
 async def list_parties(request: web.Request) -> web.Response:

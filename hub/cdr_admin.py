@@ -20,6 +20,7 @@ from hub.ocpi.cdrs import CDR_DELIVERY, DEAD, DELIVERED, HELD, OICP_CDR_DELIVERY
 from hub.store import migrate
 from hub.store.db import Database
 from hub.store.models import Cdr, Party
+from hub.validation import parse_id
 
 STATES = (PENDING, DELIVERED, REJECTED, DEAD, PULL_ONLY, HELD)
 
@@ -105,18 +106,13 @@ async def _to_oicp(session: Any, row: Cdr) -> bool:
 
 
 async def api_list(request: web.Request) -> web.Response:
-    limit = request.query.get("limit", "50")
-    if not limit.isdigit():
-        raise InvalidParameters(f"{limit!r} is not a number", field="limit")
-    views = await list_cdrs(request.app[DB], delivery=request.query.get("delivery"), limit=int(limit))
+    limit = parse_id(request.query.get("limit", "50"), "limit")
+    views = await list_cdrs(request.app[DB], delivery=request.query.get("delivery"), limit=limit)
     return web.json_response([v.model_dump(mode="json") for v in views])
 
 
 async def api_retry(request: web.Request) -> web.Response:
-    text = request.match_info["id"]
-    if not text.isdigit():
-        raise InvalidParameters(f"{text!r} is not a number", field="id")
-    view = await retry(request.app[DB], request.app[SETTINGS], int(text))
+    view = await retry(request.app[DB], request.app[SETTINGS], parse_id(request.match_info["id"], "id"))
     request.app[DISPATCHER].wake()
     return web.json_response(view.model_dump(mode="json"))
 

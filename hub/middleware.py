@@ -99,6 +99,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response = _answer(
             request, cls(exc.reason if exc.status != 404 else f"no resource at {request.path}")
         )
+        if "Allow" in exc.headers:  # a 405 says which methods would do (RFC 9110 §15.5.6)
+            response.headers["Allow"] = exc.headers["Allow"]
     except (OperationalError, InterfaceError) as exc:
         # Translated once, here: a locked, full or unreachable database is the server's trouble, said plainly.
         log.error(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub import admin_api, cdr_admin, health, traffic
+from hub import admin_api, admin_openapi, cdr_admin, health, traffic
 from hub.ledger import api as ledger_api
 from hub.ocpi import functional, platform
 from hub.ocpi.context import VERSION
@@ -36,6 +36,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/admin/api/settlement/{period}/close", ledger_api.close_period),
         web.get("/admin/api/settlement/{period}/statements/{party}", ledger_api.get_statement),
         web.post("/admin/api/reconcile/{party}/{period}", ledger_api.post_reconcile),
+        web.get(admin_openapi.OPENAPI_PATH, admin_openapi.openapi_json),
         # OCPI configuration modules (never routed; no routing headers)
         web.get("/ocpi/versions", platform.versions),
         web.get(OCPI, platform.version_details),

@@ -40,6 +40,7 @@ from hub.store import migrate
 from hub.store.db import Database
 from hub.store.models import TrafficRecord
 from hub.store.types import utcnow
+from hub.validation import parse_id, parse_time
 
 log = structlog.get_logger("hub.traffic")
 
@@ -483,21 +484,12 @@ async def recent(
 
 def _int_query(query: Mapping[str, str], name: str) -> int | None:
     text = query.get(name)
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise InvalidParameters(f"{text!r} is not a number", field=name)
-    return int(text)
+    return None if text is None else parse_id(text, name)
 
 
 def _since_query(query: Mapping[str, str]) -> datetime | None:
     text = query.get("since")
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidParameters(f"{text!r} is not an ISO 8601 time", field="since") from exc
+    return None if text is None else parse_time(text, "since", naive_is_utc=False)
 
 
 async def list_traffic(request: web.Request) -> web.Response:

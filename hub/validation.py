@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import InvalidParameters, MalformedBody
+from hub.errors import InvalidParameters, MalformedBody, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +48,37 @@ async def read_json(request: web.Request) -> Any:
             f"Content-Type must be application/json, not {request.content_type or 'missing'}",
             field="Content-Type",
         )
-    return loads(await request.read())
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        # A HubError, so that each front door answers in its own shape (OICP: the operation's response).
+        raise PayloadTooLarge(exc.text or exc.reason) from exc
+    return loads(raw)
+
+
+MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also takes "²"
+
+
+def parse_id(text: str, field: str) -> int:
+    """A row id or a count from a URL: ASCII digits within the database's integer range, else 400."""
+    if not _ID.fullmatch(text) or int(text) > MAX_ID:
+        raise InvalidParameters(f"{text[:40]!r} is not a number between 0 and {MAX_ID}", field=field)
+    return int(text)
+
+
+def parse_time(text: str, field: str, *, naive_is_utc: bool = True) -> datetime:
+    """ISO 8601; a time without a zone is UTC (or refused). Out of range (year 1 with an offset): 400."""
+    try:
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None and not naive_is_utc:
+            raise InvalidParameters("needs a time zone, e.g. 2024-05-01T12:00:00Z", field=field)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidParameters(
+            f"{text[:40]!r} is not an ISO 8601 date or time in range", field=field
+        ) from exc
 
 
 def first_error(exc: ValidationError) -> InvalidParameters:

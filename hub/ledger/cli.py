@@ -7,7 +7,7 @@ raises a ClientError, which ``roamhub`` turns into exit code 2 with a message na
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,12 @@ from hub.errors import InvalidParameters
 from hub.ledger import balances, booking, fees, periods, reconcile, render, statements
 from hub.store import migrate
 from hub.store.db import Database
-from hub.validation import first_error
+from hub.validation import first_error, parse_time
 
 
 def parse_instant(text: str | None, flag: str = "--as-of") -> datetime | None:
     """ISO 8601; a time without a zone is taken as UTC (the ledger's clock)."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidParameters(f"{text!r} is not an ISO 8601 date or time", field=flag) from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None if text is None else parse_time(text, flag)
 
 
 # --- ledger ---------------------------------------------------------------------------------------------

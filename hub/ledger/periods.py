@@ -91,7 +91,7 @@ def following(span: Span, kind: PeriodKind) -> Span:
 
 def parse_period(name: str, kind: PeriodKind) -> Span:
     """``2026-11`` → its span; anything else (or another kind's name) is a clear error."""
-    match = _PATTERNS[kind].match(name)
+    match = _PATTERNS[kind].fullmatch(name)  # not match(): "$" would let a trailing newline in
     try:
         if match is None:
             raise ValueError(name)

@@ -96,10 +96,12 @@ def _item(values: dict[str, Any], source: str, where: str) -> Item:
 
 def _from_csv(text: str, source: str) -> list[Item]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [f for f in _FIELDS if f not in (reader.fieldnames or [])]
-    if missing:
-        raise _bad(source, "line 1", None, f"the header must name {', '.join(_FIELDS)} (missing {missing})")
     try:
+        missing = [f for f in _FIELDS if f not in (reader.fieldnames or [])]
+        if missing:
+            raise _bad(
+                source, "line 1", None, f"the header must name {', '.join(_FIELDS)} (missing {missing})"
+            )
         return [_item(row, source, f"line {reader.line_num}") for row in reader]
     except csv.Error as exc:
         raise _bad(source, f"line {reader.line_num}", None, f"not CSV: {exc}") from exc

@@ -51,7 +51,8 @@ class OicpCall:
         text = self.request.query.get(name)
         if text is None:
             return default
-        if not text.isdigit():
+        # isdigit() alone takes "²" and other Unicode digits int() refuses; 18 digits still fit 64 bits.
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise InvalidParameters(f"{name} must be a non-negative integer", field=name)
         value = int(text)
         return min(value, maximum) if maximum is not None else value
