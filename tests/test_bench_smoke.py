@@ -2,7 +2,8 @@
 
 It runs as its own process, as ``make bench`` does: the hub, the partners, the proxy and the load generators
 are all separate processes. Figures on a shared machine are noise; what is checked is that every scenario
-produced numbers, that what is not built is reported as such, and that CDR counts match exactly.
+produced numbers against its baselines, that CDR counts match exactly, and that the OICP AuthorizeStart
+scenario really went through the hub to the OCPI eMSP, over kept-alive mutual-TLS connections.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = ("authorization", "cdr_ingest", "fanout", "memory")
+SCENARIOS = ("authorization", "cdr_ingest", "fanout", "oicp_authorize_start", "memory")
 MEASURED = {  # (scenario, figure prefix) -> the columns that must hold a positive number
     ("authorization", "throughput"): ("hub", "direct", "baseline"),
     ("authorization", "p50"): ("hub", "direct", "baseline"),
@@ -23,6 +24,10 @@ MEASURED = {  # (scenario, figure prefix) -> the columns that must hold a positi
     ("cdr_ingest", "p99"): ("hub",),
     ("fanout", "deliveries"): ("hub", "baseline"),
     ("fanout", "every receiver has it, p50"): ("hub", "baseline"),
+    ("oicp_authorize_start", "AuthorizeStart throughput"): ("hub", "direct", "baseline"),
+    ("oicp_authorize_start", "p50"): ("hub", "direct", "baseline"),
+    ("oicp_authorize_start", "p99"): ("hub", "direct", "baseline"),
+    ("oicp_authorize_start", "eMSP asked per Authorized answer"): ("hub",),
 }
 
 
@@ -45,7 +50,8 @@ def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) ->
     assert results["mode"] == "quick" and results["instrument_failed"] is False
     assert [(c["backend"], c["workers"], c["status"]) for c in results["configs"]] == [("sqlite", 1, "ok")]
     rows = [row for row in results["rows"] if row["backend"] == "sqlite"]
-    assert {row["scenario"] for row in rows} >= {*SCENARIOS, "oicp_authorize_start"}
+    assert {row["scenario"] for row in rows} >= set(SCENARIOS)
+    assert not [row for row in rows if not row["available"]]
     for (scenario, figure), columns in MEASURED.items():
         row = _row(rows, scenario, figure)
         assert row["available"], row
@@ -53,10 +59,7 @@ def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) ->
             assert isinstance(row[column], int | float) and row[column] > 0, (scenario, figure, column, row)
     assert _row(rows, "memory", "hub RSS")["extra"]["warm_mib"] > 0
 
-    oicp = _row(rows, "oicp_authorize_start", "AuthorizeStart")
-    assert oicp["available"] is False and oicp["hub"] is None and oicp["passed"] is None
-    assert results["oicp_authorize_start"]["available"] is False
-    assert "not available" in done.stdout
+    _check_oicp(results, rows)
 
     counts = results["details"]["sqlite/1"]["cdr_ingest"]["counts"]
     assert counts["acknowledged"] > 0
@@ -69,4 +72,20 @@ def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) ->
 
     # Where each process ran is part of the output.
     assert "hub worker 1" in done.stdout and "partners" in done.stdout and "proxy" in done.stdout
-    assert {p["role"] for p in results["processes"]} >= {"hub worker 1", "partners", "proxy"}
+    assert {p["role"] for p in results["processes"]} >= {"hub worker 1", "partners", "proxy", "proxy oicp"}
+
+
+def _check_oicp(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Every Authorized answer was the OCPI eMSP's; the AUP limit was lifted; connections were reused."""
+    details = results["details"]["sqlite/1"]
+    assert details["oicp_hub_config"]["rate_limits"] == {"eRoamingAuthorizeStart": 0}
+    forwarded = details["oicp_authorize_start"]["forwarded"]
+    assert forwarded["authorized"] > 0 and forwarded["emsp_asked"] >= forwarded["authorized"]
+    assert _row(rows, "oicp_authorize_start", "eMSP asked")["passed"] is True
+    for phase in ("saturation", "latency"):  # every AuthorizeStart the hub took was Authorized
+        result = details["oicp_authorize_start"][phase]["hub"]
+        assert result["errors"] == 0, (phase, result["error_kinds"])
+    saturated = details["oicp_authorize_start"]["saturation"]["hub"]
+    assert 0 < saturated["connections_opened"] <= results["profile"]["concurrency"]  # kept alive
+    assert results["oicp_authorize_start"]["available"] is True
+    assert any("rate_limits eRoamingAuthorizeStart = 0" in row["note"] for row in rows)

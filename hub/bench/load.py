@@ -9,8 +9,14 @@ Modes:
 * ``fanout``: the bare-client baseline of the fan-out scenario: every update is PATCHed to every receiver
   directly, at most W updates and C requests in flight (the hub's broadcaster allows 64 requests).
 
-A warm-up of the same workload may precede the measurement (``--warmup``); it is not measured. Only
-answers with HTTP 2xx and OCPI ``status_code`` 1000 count as completed.
+Kinds: ``authorize`` (OCPI real-time authorisation), ``cdr`` (OCPI CDR POST) and ``oicp-authorize``
+(OICP eRoamingAuthorizeStart over mutual TLS, presenting the client certificate ``--cert``/``--key``
+issued by the hub's CA and trusting only ``--ca``, as a real CPO does).
+
+A warm-up of the same workload may precede the measurement (``--warmup``); it is not measured. Connections
+are kept alive and reused throughout (one pool per process); the result says how many were opened. Only
+answers with HTTP 2xx and OCPI ``status_code`` 1000 count as completed, or for OICP HTTP 200 with
+``AuthorizationStatus`` Authorized.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -40,6 +47,7 @@ from hub.bench import (
     evse_patch,
     ocpi_headers,
     ocpi_time,
+    oicp_wire,
     parse_party,
     percentiles_ms,
 )
@@ -48,11 +56,15 @@ REQUEST_TIMEOUT = 10.0
 MAX_IN_FLIGHT = 2000  # rate mode: beyond this many unanswered requests, due requests are skipped
 
 
+Verdict = Callable[[int, bytes], str | None]  # HTTP status, body -> None when the answer counts
+
+
 @dataclass
 class Request:
     method: str
     url: str
     body: bytes
+    headers: dict[str, str]
     cdr_id: str | None = None
 
 
@@ -91,31 +103,33 @@ class Workload:
         self.base: str = args.url.rstrip("/")
         self.headers = ocpi_headers(args.token, parse_party(args.sender), parse_party(args.receiver))
         self.prefix: str = args.prefix
+        self.verdict: Verdict = oicp_wire.verdict if self.kind == "oicp-authorize" else ocpi_verdict
         self._seq = itertools.count()
 
     def next(self, worker: int, phase: str) -> Request:
+        if self.kind == "oicp-authorize":
+            body = oicp_wire.authorize_start_body(f"bench-{phase}{worker}-{next(self._seq)}")
+            return Request("POST", self.base + oicp_wire.AUTHORIZE_START_PATH, body, OICP_HEADERS)
+        headers = ocpi_request_headers(self.headers)
         if self.kind == "authorize":
-            return Request("POST", f"{self.base}/{TOKEN_UID}/authorize?type=RFID", AUTHORIZE_BODY)
+            url = f"{self.base}/{TOKEN_UID}/authorize?type=RFID"
+            return Request("POST", url, AUTHORIZE_BODY, headers)
         ident = cdr_id(f"{self.prefix}{phase}", worker, next(self._seq), time.time())
         body = json.dumps(cdr_payload(ident), separators=(",", ":")).encode()
-        return Request("POST", self.base, body, cdr_id=ident)
+        return Request("POST", self.base, body, headers, cdr_id=ident)
 
 
-def _request_headers(base: dict[str, str]) -> dict[str, str]:
+OICP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def ocpi_request_headers(base: dict[str, str]) -> dict[str, str]:
     return {**base, "X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
 
 
-async def send(
-    http: aiohttp.ClientSession, method: str, url: str, body: bytes, headers: dict[str, str]
-) -> str | None:
+def ocpi_verdict(status: int, raw: bytes) -> str | None:
     """None when the answer is HTTP 2xx with OCPI 1000; else a short reason."""
-    try:
-        async with http.request(method, url, data=body, headers=_request_headers(headers)) as response:
-            raw = await response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        return type(exc).__name__
-    if response.status >= 300:
-        return f"HTTP {response.status}"
+    if status >= 300:
+        return f"HTTP {status}"
     try:
         status_code = json.loads(raw).get("status_code")
     except (ValueError, AttributeError):
@@ -123,10 +137,27 @@ async def send(
     return None if status_code == 1000 else f"OCPI {status_code}"
 
 
+async def send(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    verdict: Verdict = ocpi_verdict,
+) -> str | None:
+    """None when the answer counts (``verdict``); else a short reason."""
+    try:
+        async with http.request(method, url, data=body, headers=headers) as response:
+            raw = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return type(exc).__name__
+    return verdict(response.status, raw)
+
+
 async def _one(http: aiohttp.ClientSession, load: Workload, tally: Tally, worker: int, phase: str) -> float:
     request = load.next(worker, phase)
     started = time.perf_counter()
-    error = await send(http, request.method, request.url, request.body, load.headers)
+    error = await send(http, request.method, request.url, request.body, request.headers, load.verdict)
     if error is None:
         tally.completed += 1
         if request.cdr_id is not None:
@@ -208,7 +239,7 @@ async def fan_out(
 
     async def deliver(receiver: Receiver, body: bytes) -> None:
         async with limit:
-            error = await send(http, "PATCH", receiver.url, body, receiver.headers)
+            error = await send(http, "PATCH", receiver.url, body, ocpi_request_headers(receiver.headers))
         if error is None:
             tally.completed += 1
         else:
@@ -241,16 +272,43 @@ def _phase_runner(
     return lambda seconds, phase: saturate(http, load, seconds, args.concurrency, phase)
 
 
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if args.kind != "oicp-authorize":
+        return None
+    if not (args.cert and args.key and args.ca):
+        raise SystemExit("hub.bench.load: --kind oicp-authorize needs --cert, --key and --ca")
+    return oicp_wire.client_context(args.cert, args.key, args.ca)
+
+
+def _connection_counter(opened: Counter[str]) -> aiohttp.TraceConfig:
+    """Counts the connections the pool opens: with keep-alive, about one per request in flight."""
+
+    async def created(*_: Any) -> None:
+        opened["connections"] += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(created)
+    return trace
+
+
 async def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """The figures of the measurement, and the ids of every acknowledged CDR (warm-up included)."""
     limit = args.concurrency if args.mode != "rate" else MAX_IN_FLIGHT
-    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit)
+    tls = _tls(args)
+    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit, ssl=tls if tls is not None else True)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as http:
+    opened: Counter[str] = Counter()
+    async with aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,
+        trace_configs=[_connection_counter(opened)],
+    ) as http:
         phase = _phase_runner(args, http)
         warm = await phase(args.warmup, "w") if args.warmup > 0 else Tally(ended=time.time())
         measured = await phase(args.seconds, "m")
     result = {"mode": args.mode, "kind": args.kind, **measured.figures()}
+    result["connections_opened"] = opened["connections"]
     result["warmup"] = {
         "seconds": args.warmup,
         "completed": warm.completed,
@@ -270,8 +328,13 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub.bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["saturate", "rate", "fanout"])
-    parser.add_argument("--kind", choices=["authorize", "cdr", "patch"], default="authorize")
-    parser.add_argument("--url", default="", help="the module endpoint: tokens Sender or cdrs Receiver")
+    parser.add_argument("--kind", choices=["authorize", "cdr", "oicp-authorize"], default="authorize")
+    parser.add_argument(
+        "--url", default="", help="the module endpoint (tokens Sender, cdrs Receiver) or the OICP base URL"
+    )
+    parser.add_argument("--cert", help="oicp-authorize: the CPO's client certificate (roamhub pki issue)")
+    parser.add_argument("--key", help="oicp-authorize: its private key")
+    parser.add_argument("--ca", help="oicp-authorize: the hub's CA certificate, the only one trusted")
     parser.add_argument("--token", default="", help="the credentials token the target accepts")
     parser.add_argument("--from", dest="sender", default="NL-CPA", metavar="CC-PID")
     parser.add_argument("--to", dest="receiver", default="DE-EMA", metavar="CC-PID")

@@ -12,6 +12,11 @@ need (endpoints and tokens) and serves a small control API on 127.0.0.1 until SI
   at every receiver; answers deliveries/s and how long each update took to reach every receiver.
 * ``GET /receivers``: PATCHes counted per receiver since the last reset, and the rule violations seen.
 * ``POST /reset``: forget counted CDRs and PATCHes (the stores too, so memory stays flat).
+* ``GET /authorizations``: real-time authorisations asked of the eMSP and of the other receivers, and
+  AuthorizeStarts the direct OICP endpoint answered, all since the start (callers take differences).
+
+It also hosts the direct baseline of the OICP scenario (:mod:`hub.bench.oicp_direct`) when the setup
+file names the TLS files for it (``oicp``: the hub's CA and server certificate).
 
 The platforms' ``received`` lists are replaced by :class:`Tap`, which looks at each request as it arrives
 and keeps none, so a long run does not grow this process.
@@ -28,7 +33,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +52,14 @@ from hub.bench import (
     evse_path,
     location_payload,
     ocpi_time,
+    oicp_direct,
     parse_party,
     party_text,
     percentiles_ms,
     sent_at_of,
     token_payload,
 )
+from hub.bench.oicp_wire import server_context
 from hub.config import LogSettings
 from hub.logs import configure_logging
 from hub.simulators import OcpiPlatform, Received
@@ -184,6 +191,9 @@ class Partners:
     extra: list[OcpiPlatform]
     cdrs: CdrReceipts = field(default_factory=CdrReceipts)
     fanout: FanOut = field(default_factory=FanOut)
+    authorizations: Counter[str] = field(default_factory=Counter)  # "emsp", "receivers"
+    direct: oicp_direct.Answered = field(default_factory=oicp_direct.Answered)
+    direct_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def receivers(self) -> list[OcpiPlatform]:
@@ -203,10 +213,20 @@ class Partners:
     def _emsp_receipt(self, record: Received) -> None:
         self.cdrs.see(record)
         self.fanout.see(party_text(EMSP), record)
+        self._count_authorization("emsp", record)
 
     def install_receiver_tap(self, platform: OcpiPlatform) -> None:
         party = party_text((platform.roles[0][0], platform.roles[0][1]))
-        platform.received = Tap(lambda record: self.fanout.see(party, record))
+
+        def see(record: Received) -> None:
+            self.fanout.see(party, record)
+            self._count_authorization("receivers", record)
+
+        platform.received = Tap(see)
+
+    def _count_authorization(self, who: str, record: Received) -> None:
+        if record.method == "POST" and record.path.endswith("/authorize"):
+            self.authorizations[who] += 1
 
     def reset(self) -> None:
         self.cdrs = CdrReceipts()
@@ -233,6 +253,14 @@ class Partners:
                 "token": emsp_peer.inbound_token,  # what the hub presents: the direct baseline uses it too
             },
             "receivers": [_receiver_info(platform) for platform in self.receivers],
+            "oicp_direct": self.direct_urls,
+        }
+
+    def authorization_counts(self) -> dict[str, int]:
+        return {
+            "emsp": self.authorizations["emsp"],
+            "receivers": self.authorizations["receivers"],
+            "direct": self.direct.count,
         }
 
 
@@ -374,6 +402,10 @@ async def _receivers(request: web.Request) -> web.Response:
     )
 
 
+async def _authorizations(request: web.Request) -> web.Response:
+    return web.json_response(request.app[PARTNERS].authorization_counts())
+
+
 async def _reset(request: web.Request) -> web.Response:
     request.app[PARTNERS].reset()
     return web.json_response({"reset": True})
@@ -387,6 +419,7 @@ def control_app(partners: Partners) -> web.Application:
     app.router.add_post("/fanout", _fanout)
     app.router.add_get("/receivers", _receivers)
     app.router.add_post("/reset", _reset)
+    app.router.add_get("/authorizations", _authorizations)
     return app
 
 
@@ -409,7 +442,12 @@ async def serve(setup: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running(partners) as control:
+    async with AsyncExitStack() as stack:
+        control = await stack.enter_async_context(running(partners))
+        if "oicp" in setup:
+            files = setup["oicp"]
+            tls = server_context(files["server_cert"], files["server_key"], files["ca"])
+            partners.direct_urls = await stack.enter_async_context(oicp_direct.running(partners.direct, tls))
         await asyncio.wait_for(set_up(partners, setup), SETUP_TIMEOUT)
         emit(partners.info(control))
         await stop.wait()

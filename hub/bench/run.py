@@ -10,8 +10,14 @@ everything else on the second; the output says where each process ran.
 Scenarios, each after a warm-up: real-time authorisation (saturation throughput, then p50/p99 at a fixed
 rate below it: hub, direct, proxy); CDR ingest (sustained CDRs/s, POST-to-eMSP delay, exact counts);
 location status fan-out (deliveries/s and time until every receiver has an update, against a bare aiohttp
-client); OICP AuthorizeStart over mutual TLS ("not available": not built yet); and the hub's resident
-memory (a 5-minute soak in full mode).
+client); OICP AuthorizeStart over mutual TLS, an OICP CPO answered by the OCPI eMSP (as real-time
+authorisation; :mod:`hub.bench.oicp_report` says how it is set up); and the hub's resident memory (a soak
+of mixed load in full mode).
+
+For the OICP scenario the set-up also runs ``roamhub pki init``, admits an OICP CPO and gives it a client
+certificate (``roamhub pki issue``); the hub listens for OICP on a second port with mutual TLS and reads
+a small config file the bench writes (the AUP rate limit on AuthorizeStart lifted). A second proxy process
+terminates mutual TLS in front of the direct OICP endpoint in the partners process.
 
 Exit status: 0 when the instrument worked, whether or not the bars were met (the table says); 1 when the
 instrument itself failed (a process died, a setup step or a measurement did not finish in time).
@@ -40,8 +46,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from hub.bench import CPO, EMSP, party_text, receiver_party
-from hub.bench.report import Bar, Row, document, judged, notes, summary, table, unavailable, write_json
+from hub.bench import CPO, EMSP, oicp_report, party_text, receiver_party
+from hub.bench.oicp_wire import OICP_CPO, OPERATION, OPERATOR_ID, UNLIMITED
+from hub.bench.report import Bar, Row, document, judged, notes, summary, table, write_json
 
 DEFAULT_OUT = Path("var/bench/bench-results.json")
 ADMIN_TOKEN = "bench-operator-" + uuid.uuid4().hex
@@ -51,7 +58,6 @@ BARE_CONCURRENCY = 64  # the hub's broadcaster sends at most 64 requests at once
 LEDGER_NOTE = (
     "each acknowledged CDR must be booked exactly once in the ledger (counted in the hub's database)"
 )
-OICP_NOTE = "OICP AuthorizeStart over mutual TLS is not built yet"
 
 
 class InstrumentError(RuntimeError):
@@ -71,7 +77,9 @@ class Profile:
     soak_seconds: float
 
 
-FULL = Profile("full", 1.5, 4.0, 16, 50, 4, 0.5, 60.0, 300.0)
+# Scenario 4 (OICP) made `make bench` longer: every warm-up, window and the soak are 35 % shorter than
+# they were (1.5 s, 4 s, 300 s), so the whole run stays under 10 minutes on 2 cores.
+FULL = Profile("full", 1.0, 2.6, 16, 50, 4, 0.5, 60.0, 195.0)
 QUICK = Profile("quick", 0.3, 1.0, 8, 10, 4, 0.5, 20.0, 0.0)
 
 
@@ -174,9 +182,18 @@ class Child:
         return self._json(out.decode())
 
     def _json(self, text: str) -> dict[str, Any]:
-        """The whole of stdout as JSON (the CLI), or else its last JSON line (a load generator)."""
-        lines = [line for line in text.splitlines() if line.startswith("{")]
-        for candidate in (text, *(lines[-1:])):
+        """The whole of stdout as JSON (the CLI), or else its last JSON line (a load generator).
+
+        ``roamhub pki`` logs to stdout before its JSON, so a CLI's JSON may also start at a line of its own.
+        """
+        lines = text.splitlines()
+        opening = next((i for i, line in enumerate(lines) if line == "{"), len(lines))
+        candidates = (
+            text,
+            "\n".join(lines[opening:]),
+            *[line for line in lines if line.startswith("{")][-1:],
+        )
+        for candidate in candidates:
             with contextlib.suppress(ValueError):
                 data = json.loads(candidate)
                 if isinstance(data, dict):
@@ -400,9 +417,14 @@ class BackendRun:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"roamhub-bench-{backend}{workers}-"))
         self.port = free_port()
         self.hub_url = f"http://127.0.0.1:{self.port}"
+        self.tls_port = free_port()
+        self.oicp_url = f"https://127.0.0.1:{self.tls_port}"
+        self.cpo_files: dict[str, str] = {}  # the OICP CPO's key, cert and the hub's CA (roamhub pki issue)
+        self.listener_files: dict[str, str] = {}  # the hub's server cert and key, its partner CA
         self.db_url = f"sqlite+aiosqlite:///{self.workdir / 'hub.db'}"
         self.pg_name: str | None = None
         self.launcher = Launcher(self.workdir, {})
+        self.profile_dir: Path | None = None  # --profile-hub: each hub worker under cProfile
         self.hubs: list[Child] = []
         self.others: list[Child] = []
         self.info: dict[str, Any] = {}
@@ -425,15 +447,21 @@ class BackendRun:
                 "ROAMHUB_ADMIN_TOKEN": ADMIN_TOKEN,
                 "ROAMHUB_DATA_DIR": str(self.workdir / "var"),
                 "ROAMHUB_SECURITY_SECRET_KEY_FILE": str(self.workdir / "var" / "secret.key"),
+                "ROAMHUB_OICP_LISTEN_PORT": str(self.tls_port),
+                "ROAMHUB_CONFIG": str(oicp_report.hub_config(self.workdir / "roamhub.toml")),
             }
         )
+        self.details["oicp_hub_config"] = config = oicp_report.effective_config(self.launcher.env)
+        if config["rate_limits"][OPERATION] != UNLIMITED:
+            raise InstrumentError(f"the hub would still rate-limit {OPERATION}: {config}")
         self.http = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.profile.drain_timeout + 120)
         )
-        parties: dict[str, Any] = {
-            "cpo": await self.cli_admit(CPO, "CPO"),
-            "emsp": await self.cli_admit(EMSP, "EMSP"),
-        }
+        # `pki init` writes files only, so it runs beside the first admission (which creates the schema);
+        # the other admissions then run side by side (a CLI process takes seconds to start).
+        cpo, _ = await asyncio.gather(self.cli_admit(CPO, "CPO"), self.pki_init())
+        emsp, oicp = await asyncio.gather(self.cli_admit(EMSP, "EMSP"), self.oicp_cpo())
+        parties: dict[str, Any] = {"cpo": cpo, "emsp": emsp, "oicp": oicp}
         await self.start_hub()
         say(f"[{self.label}] hub up ({self.workers} worker(s)); admitting and registering the partners")
         parties["receivers"] = await self.api_admit_receivers(self.profile.receivers - 1)
@@ -452,18 +480,47 @@ class BackendRun:
         view = await child.result(timeout=120)
         return {"versions_url": view["versions_url"], "token_a": view["token_a"], "party": party_text(party)}
 
+    async def cli(self, role: str, argv: list[str]) -> dict[str, Any]:
+        child = await self.launcher.module(f"cli {role}", "hub", [*argv, "--json"], self.cores.other)
+        return await child.result(timeout=120)
+
+    async def pki_init(self) -> None:
+        """The partner CA and the server certificate: the hub's OICP listener (and the baselines') files."""
+        pki = (await self.cli("pki init", ["pki", "init"]))["files"]
+        self.listener_files = {"server_cert": pki["server.crt"], "server_key": pki["server.key"]}
+        self.listener_files["ca"] = pki["ca.crt"]
+
+    async def oicp_cpo(self) -> dict[str, str]:
+        """The OICP CPO, admitted with the CLI, and its client certificate; the listener's files."""
+        argv = ["party", "add", "--name", "Bench OICP CPO", "--country", OICP_CPO[0], "--party-id"]
+        argv += [OICP_CPO[1], "--role", "CPO", "--protocol", "oicp", "--operator-id", OPERATOR_ID]
+        party = await self.cli(f"party add {party_text(OICP_CPO)}", argv)
+        out = self.workdir / "oicp-cpo"
+        issued = await self.cli("pki issue", ["pki", "issue", str(party["id"]), "--out", str(out)])
+        paths = list(issued["files"].values())
+        self.cpo_files = {
+            "key": next(f for f in paths if f.endswith(".key")),
+            "cert": next(f for f in paths if f.endswith(".crt") and not f.endswith("ca.crt")),
+            "ca": next(f for f in paths if f.endswith("ca.crt")),
+        }
+        return self.listener_files
+
     async def start_hub(self) -> None:
         for number in range(1, self.workers + 1):
             role = f"hub worker {number}"
-            child = await self.launcher.module(
-                role, "hub", ["serve", "--port", str(self.port)], self.cores.hub
-            )
+            argv = ["serve", "--port", str(self.port)]
+            if self.profile_dir is None:
+                child = await self.launcher.module(role, "hub", argv, self.cores.hub)
+            else:  # cProfile writes its file when the worker stops cleanly (SIGTERM)
+                out = self.profile_dir / f"{self.backend}{self.workers}-worker{number}.prof"
+                argv = ["-o", str(out), "-m", "hub", *argv]
+                child = await self.launcher.module(role, "cProfile", argv, self.cores.hub)
             self.hubs.append(child)
 
             async def listening(count: int = number, worker: Child = child) -> bool:
                 if worker.process.returncode is not None:
                     raise worker.failed("exited while starting")
-                return _listening(self.port) >= count
+                return _listening(self.port) >= count and _listening(self.tls_port) >= count
 
             await _until(listening, 90, f"{role} listening on {self.port}")
         await _until(self.healthy, 30, "hub /healthz")
@@ -519,11 +576,18 @@ class BackendRun:
         child = await self.launcher.module("proxy", "hub.bench.proxy", args, self.cores.hub)
         self.others.append(child)
         self.info["proxy"] = f"http://127.0.0.1:{(await child.ready_line(timeout=60))['port']}"
+        tls = self.listener_files
+        args = ["--upstream", self.info["oicp_direct"]["plain"], "--tls-cert", tls["server_cert"]]
+        args += ["--tls-key", tls["server_key"], "--tls-ca", tls["ca"]]
+        child = await self.launcher.module("proxy oicp", "hub.bench.proxy", args, self.cores.hub)
+        self.others.append(child)
+        self.info["proxy_oicp"] = f"https://127.0.0.1:{(await child.ready_line(timeout=60))['port']}"
 
     def print_placement(self) -> None:
-        say(f"[{self.label}] processes (hub and proxy baseline on one core, the rest on the other):")
+        say(f"[{self.label}] processes (hub and proxy baselines on one core, the rest on the other):")
         for child in [*self.hubs, *self.others]:
             say(f"  {child.role:<16} pid {child.pid:<8} {self.cores.text(child.cores)}")
+        say(f"  {'direct OICP':<16} {'':<12} in the partners process (mutual TLS and plain HTTP)")
         say(f"  {'load generators':<16} {'':<12} {self.cores.text(self.cores.other)}")
         say(f"  {'bare fan-out':<16} {'':<12} {self.cores.text(self.cores.hub)} (it stands in for the hub)")
         say(f"  {'orchestrator':<16} pid {os.getpid():<8} {self.cores.text(self.cores.other)}")
@@ -557,6 +621,18 @@ class BackendRun:
             "direct": Target("direct", direct, self.info["emsp"]["token"]),
             "proxy": Target("proxy", self.info["proxy"] + urlsplit(direct).path, self.info["emsp"]["token"]),
         }
+
+    def oicp_targets(self) -> dict[str, Target]:
+        """Where an OICP CPO sends AuthorizeStart: the hub's listener, the direct endpoint, the TLS proxy."""
+        return {
+            "hub": Target("hub", self.oicp_url, ""),
+            "direct": Target("direct", self.info["oicp_direct"]["tls"], ""),
+            "proxy": Target("proxy", self.info["proxy_oicp"], ""),
+        }
+
+    def oicp_flags(self) -> list[str]:
+        files = self.cpo_files
+        return ["--kind", "oicp-authorize", *(f"--{name}={files[name]}" for name in ("cert", "key", "ca"))]
 
     async def load(
         self, mode: str, target: Target, *extra: str, seconds: float, warmup: float
@@ -605,6 +681,9 @@ class BackendRun:
             warmup=0,
         )
         await self.hub_fanout(p.warmup, p.window)
+        await self.load(
+            "saturate", self.oicp_targets()["hub"], *self.oicp_flags(), seconds=p.warmup, warmup=0
+        )
         self.details["rss_warm_kib"] = self.hub_rss_kib()
 
     async def authorization(self) -> None:
@@ -709,12 +788,35 @@ class BackendRun:
         child = await self.launcher.module("load fanout bare", "hub.bench.load", args, self.cores.hub)
         return await child.result(timeout=p.seconds + p.warmup + 60)
 
-    def oicp(self) -> None:
-        self.rows.append(
-            unavailable(
-                "oicp_authorize_start", self.backend, self.workers, "AuthorizeStart (mTLS)", OICP_NOTE
+    async def oicp(self) -> None:
+        """AuthorizeStart as real-time authorisation is measured, and the eMSP asked for each one."""
+        p = self.profile
+        say(f"[{self.label}] OICP AuthorizeStart (mutual TLS): saturation, {p.concurrency} concurrent")
+        flags, targets = self.oicp_flags(), self.oicp_targets()
+        concurrency = ["--concurrency", str(p.concurrency)]
+
+        async def saturate(name: str) -> dict[str, Any]:
+            return await self.load(
+                "saturate", targets[name], *flags, *concurrency, seconds=p.seconds, warmup=p.warmup
             )
-        )
+
+        before = await self.control("GET", "/authorizations")
+        saturation = {"hub": await saturate("hub")}
+        after = await self.control("GET", "/authorizations")
+        saturation |= {name: await saturate(name) for name in ("direct", "proxy")}
+        asked = {who: after[who] - before[who] for who in ("emsp", "receivers")}
+        forwarded = oicp_report.forwarding(saturation["hub"], asked)
+        rate = max(1.0, round(p.rate_fraction * saturation["hub"]["per_s"]))
+        say(f"[{self.label}] OICP AuthorizeStart: latency at {rate:g} req/s ({p.rate_fraction:.0%} of max)")
+        latency = {
+            name: await self.load(
+                "rate", target, *flags, "--rate", str(rate), seconds=p.seconds, warmup=min(p.warmup, 0.5)
+            )
+            for name, target in targets.items()
+        }
+        measured = {"saturation": saturation, "latency": latency}
+        self.details["oicp_authorize_start"] = {**measured, "rate": rate, "forwarded": forwarded}
+        self.rows += oicp_report.rows(self.backend, self.workers, measured, rate, p.rate_fraction, forwarded)
 
     def memory(self) -> None:
         warm, end = self.details["rss_warm_kib"], self.hub_rss_kib()
@@ -971,7 +1073,7 @@ async def run_backend(run: BackendRun, soak_seconds: float) -> None:
     await run.authorization()
     await run.cdr_ingest()
     await run.fanout()
-    run.oicp()
+    await run.oicp()
     run.memory()
     if soak_seconds > 0:
         await run.soak(soak_seconds)
@@ -981,7 +1083,10 @@ async def _one_config(
     outcome: Outcome, backend: str, workers: int, profile: Profile, cores: Cores, args: argparse.Namespace
 ) -> None:
     run = BackendRun(backend, workers, profile, cores, keep=args.keep)
-    soak = args.soak_seconds if not outcome.configs else 0.0  # the first backend only: 5 minutes is enough
+    if args.profile_hub is not None:
+        run.profile_dir = args.profile_hub.resolve()
+        run.profile_dir.mkdir(parents=True, exist_ok=True)
+    soak = args.soak_seconds if not outcome.configs else 0.0  # the first backend only: one soak is enough
     config: dict[str, Any] = {
         "backend": backend,
         "workers": workers,
@@ -1074,7 +1179,11 @@ def report_document(
         processes=outcome.placements,
         configs=outcome.configs,
         scenarios=["authorization", "cdr_ingest", "fanout", "oicp_authorize_start", "memory"],
-        oicp_authorize_start={"available": False, "reason": OICP_NOTE},
+        oicp_authorize_start={
+            "available": True,
+            "hub_config": {"oicp": {"rate_limits": {OPERATION: UNLIMITED}}},
+            "notes": [oicp_report.RATE_LIMIT_NOTE, oicp_report.FLOW_NOTE, oicp_report.BASELINE_NOTE],
+        },
         ledger={"wired": False, "note": LEDGER_NOTE},
         details=outcome.details,
     )
@@ -1092,10 +1201,18 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=["sqlite", "postgres"],
         help="comma-separated: sqlite, postgres (PostgreSQL runs with 1 and with 2 hub workers)",
     )
-    parser.add_argument("--soak-seconds", type=float, help="memory soak length (default 300, quick mode 0)")
+    parser.add_argument(
+        "--soak-seconds", type=float, help=f"memory soak length (default {FULL.soak_seconds:g}, quick mode 0)"
+    )
     parser.add_argument("--seconds", type=float, help="override the measurement window of each figure")
     parser.add_argument("--receivers", type=int, help="fan-out receivers, the eMSP included (50; quick: 10)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories (logs, SQLite)")
+    parser.add_argument(
+        "--profile-hub",
+        type=Path,
+        metavar="DIR",
+        help="run each hub worker under cProfile, one .prof file per worker in DIR (figures then suffer)",
+    )
     return parser
 
 

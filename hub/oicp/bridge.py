@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlmodel import col
 
 from adapters.ocpi import tokens as ocpi_tokens
@@ -31,27 +31,40 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hub.oicp.bridge")
 
 
-async def stored_token(
-    ctx: OicpContext, emp: Member, identification: Identification
-) -> dict[str, Any] | None:
-    """The OCPI token the eMSP published to the hub for this medium (by UID, or by contract id)."""
+async def stored_tokens(
+    ctx: OicpContext, emps: list[Member], identification: Identification
+) -> list[tuple[Member, dict[str, Any]]]:
+    """The OCPI tokens these eMSPs published to the hub for this medium (by UID, or by contract id).
+
+    One query for every candidate: an RFID UID names no provider, so all contracted eMSPs are candidates.
+    """
+    if not emps:
+        return []
     wanted = oicp_identification.to_token(identification)
-    query = select(col(HubObject.body)).where(
+    by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
+    query = select(col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body)).where(
         col(HubObject.module) == "tokens",
-        col(HubObject.country_code) == emp.ref.country_code,
-        col(HubObject.party_id) == emp.ref.party_id,
+        tuple_(col(HubObject.country_code), col(HubObject.party_id)).in_(list(by_ref)),
     )
     if wanted.contract_id is None:
         query = query.where(col(HubObject.object_id) == wanted.uid.upper())
     else:
         query = query.where(col(HubObject.body).contains(wanted.contract_id))
     async with ctx.db.session() as session:
-        bodies = (await session.execute(query)).scalars().all()
-    for body in bodies:
+        rows = (await session.execute(query)).all()
+    found = []
+    for cc, pid, body in rows:
         token = load_exact(body)
         if isinstance(token, dict) and _same_medium(ocpi_tokens.to_token(token), wanted):
-            return token
-    return None
+            found.append((by_ref[(cc, pid)], token))
+    return found
+
+
+async def stored_token(
+    ctx: OicpContext, emp: Member, identification: Identification
+) -> dict[str, Any] | None:
+    found = await stored_tokens(ctx, [emp], identification)
+    return found[0][1] if found else None
 
 
 def _same_medium(published: TokenRef, presented: TokenRef) -> bool:
@@ -60,9 +73,12 @@ def _same_medium(published: TokenRef, presented: TokenRef) -> bool:
     return published.uid.upper() == presented.uid.upper()
 
 
-async def whitelisted(ctx: OicpContext, emp: Member, identification: Identification) -> bool:
-    token = await stored_token(ctx, emp, identification)
-    return token is not None and ocpi_tokens.whitelisted_valid(token)
+async def whitelisted(ctx: OicpContext, emps: list[Member], identification: Identification) -> Member | None:
+    """The first of these OCPI eMSPs whose published token for the medium is valid and ALWAYS allowed."""
+    for emp, token in await stored_tokens(ctx, emps, identification):
+        if ocpi_tokens.whitelisted_valid(token):
+            return emp
+    return None
 
 
 async def authorize_at_ocpi(

@@ -200,9 +200,10 @@ async def _offline(
     match = await authdata.offline_match(ctx.db, identification, oicp) if oicp else None
     if match is not None and match.provider_party_fk in by_fk:
         return Verdict(True, StatusCodeType.SUCCESS.value, by_fk[match.provider_party_fk], offline=True)
-    for emp in emps:
-        if not emp.is_oicp and await bridge.whitelisted(ctx, emp, identification):
-            return Verdict(True, StatusCodeType.SUCCESS.value, emp, offline=True)
+    ocpi = [emp for emp in emps if not emp.is_oicp]
+    allowed = await bridge.whitelisted(ctx, ocpi, identification) if ocpi else None
+    if allowed is not None:
+        return Verdict(True, StatusCodeType.SUCCESS.value, allowed, offline=True)
     return None
 
 
