@@ -167,7 +167,7 @@ schema = schemathesis.openapi.from_dict(
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))  # the hub is under test
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))  # the hub is under test
 def test_admin_api_keeps_to_its_description(case: schemathesis.Case, hub_url: str, closed_port: int) -> None:
     excluded = []
     if case.path == CONNECT:

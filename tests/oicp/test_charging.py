@@ -16,6 +16,7 @@ async def test_rfid_is_broadcast_and_the_first_yes_wins(partner: PartnerFactory)
     cpo = await partner("cpo", "DE", "CPO")
     no = await partner("emp", "DE", "NOO")
     yes = await partner("emp", "DE", "YES", tokens=[UID])
+    yes.authorize_delay = 0.3  # so the broadcast has surely reached the other EMP before the yes ends it
     answer = await cpo.authorize_start(UID, EVSE, cpo_partner_session_id="cpo-1")
     assert answer["AuthorizationStatus"] == "Authorized"
     assert answer["ProviderID"] == "DE-YES"

@@ -272,7 +272,7 @@ def wrong_types(draw: st.DrawFn) -> tuple[Operation, dict[str, Any]]:
 
 
 HOSTILE = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
