@@ -153,6 +153,16 @@ def admin_headers() -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def _backend_neutral_modules_on_sqlite(request: pytest.FixtureRequest) -> None:
+    """A module that sets ``BACKEND_NEUTRAL = True`` tests routing or protocol logic that does not depend on
+    the database: it runs on SQLite only, so the suite stays short; storage is tested on both."""
+    callspec = getattr(request.node, "callspec", None)
+    on_postgres = callspec is not None and callspec.params.get("db_url") == "postgres"
+    if on_postgres and getattr(request.module, "BACKEND_NEUTRAL", False):
+        pytest.skip("backend-neutral routing/protocol logic: run on SQLite; storage is tested on PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
     """Logs go to stderr as in production (stdout is for what the CLI prints), and no test leaves
     structlog writing to a stream pytest has closed."""

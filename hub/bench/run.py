@@ -80,7 +80,7 @@ class Profile:
 # Scenario 4 (OICP) made `make bench` longer: every warm-up, window and the soak are 35 % shorter than
 # they were (1.5 s, 4 s, 300 s), so the whole run stays under 10 minutes on 2 cores.
 FULL = Profile("full", 1.0, 2.6, 16, 50, 4, 0.5, 60.0, 195.0)
-QUICK = Profile("quick", 0.3, 1.0, 8, 10, 4, 0.5, 20.0, 0.0)
+QUICK = Profile("quick", 0.2, 0.7, 8, 10, 4, 0.5, 20.0, 0.0)
 
 
 # --- processes and where they run --------------------------------------------------------------------

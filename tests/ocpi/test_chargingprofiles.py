@@ -15,6 +15,8 @@ from hub.simulators.ocpi_wire import SimResponse
 from hub.store.models import Callback, RouteIndex
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 EMSP = ("DE", "EMA")
 CPO = ("NL", "CPA")
 RESULTS = "/ocpi/2.2.1/sender/chargingprofiles/results/"

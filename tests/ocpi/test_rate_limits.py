@@ -9,6 +9,8 @@ import pytest
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
 from tests.ocpi.examples import example, owned_by
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 
 @pytest.fixture
 def ocpi_overrides() -> dict[str, Any]:

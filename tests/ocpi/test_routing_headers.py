@@ -8,6 +8,8 @@ import pytest
 from hub.store.models import Party
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "ocpi-2.2.1" / "examples"
 
 

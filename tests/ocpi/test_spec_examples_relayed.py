@@ -13,6 +13,8 @@ import pytest
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
 from tests.ocpi.examples import EXAMPLES, example, owned_by
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 CPO, EMSP = ("NL", "CPA"), ("DE", "EMA")
 NON_CONFORMING = {"location_put_example_add_evse.json", "tariff_put_example.json"}
 

@@ -120,25 +120,6 @@ class OicpHub:
         await self.app[BROADCASTER].drain()
 
 
-# Routing and protocol logic is the same on both backends: these modules run on SQLite only, so the suite
-# stays short; the modules that store (CDRs, EVSE data, pricing, authentication data) run on both.
-_SQLITE_ONLY = {
-    "test_charging",
-    "test_cross_protocol",
-    "test_frontdoor",
-    "test_hostile_input",
-    "test_outbound_tls",
-}
-
-
-@pytest.fixture(autouse=True)
-def _storage_modules_only_on_postgres(request: pytest.FixtureRequest) -> None:
-    callspec = getattr(request.node, "callspec", None)
-    on_postgres = callspec is not None and callspec.params.get("db_url") == "postgres"
-    if on_postgres and request.module.__name__.rsplit(".", 1)[-1] in _SQLITE_ONLY:
-        pytest.skip("OICP routing logic, backend-neutral: PostgreSQL is covered by the storage modules")
-
-
 @pytest.fixture
 def oicp_overrides() -> dict[str, Any]:
     """Override in a test module to change [oicp] settings of the hub under test."""
@@ -147,15 +128,13 @@ def oicp_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def oicp_hub(tmp_path: Path, db_url: str, oicp_overrides: dict[str, Any]) -> AsyncIterator[OicpHub]:
-    port, tls_port = free_port(), free_port()
+    port = free_port()
     settings = make_settings(
         tmp_path,
         db_url,
         public_url=f"http://127.0.0.1:{port}",
         ocpi=OcpiSettings(timeout=2.0, authorize_timeout=1.0),
-        oicp=OicpSettings(
-            **{"listen_port": tls_port, "timeout": 2.0, "authorize_timeout": 1.0, **oicp_overrides}
-        ),
+        oicp=OicpSettings(**{"timeout": 2.0, "authorize_timeout": 1.0, **oicp_overrides}),
         outbox_poll_interval=0.05,
         outbox_backoff_base=0.05,
     )
@@ -164,7 +143,9 @@ async def oicp_hub(tmp_path: Path, db_url: str, oicp_overrides: dict[str, Any]) 
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await web.TCPSite(runner, "127.0.0.1", tls_port, ssl_context=server_ssl_context(settings)).start()
+    # The TLS site takes whatever port is free (asking free_port() twice may hand out the same one twice).
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings)).start()
+    tls_port = int(runner.addresses[-1][1])
     async with aiohttp.ClientSession() as http:
         yield OicpHub(
             url=f"http://127.0.0.1:{port}",

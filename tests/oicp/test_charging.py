@@ -7,6 +7,8 @@ from typing import Any
 from hub.simulators.oicp import OicpPartner
 from tests.oicp.conftest import OicpHub, PartnerFactory, assert_valid_traffic
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 UID = "AABBCCDD"
 OTHER_UID = "11223344"
 EVSE = "DE*CPO*E1"

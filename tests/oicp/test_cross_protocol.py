@@ -24,6 +24,8 @@ from tests.ocpi.conftest import PlatformFactory
 from tests.ocpi.examples import example, owned_by
 from tests.oicp.conftest import OicpHub, PartnerFactory, assert_valid_traffic
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 UID = "AABBCCDD"
 EVSE = "DE*CPO*E1"
 CPO_NL = ("NL", "CPA", "CPO")

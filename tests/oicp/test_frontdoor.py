@@ -8,6 +8,8 @@ import pytest
 
 from tests.oicp.conftest import OicpHub
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 PUSH_STATUS = "/evsepush/v21/operators/{op}/status-records"
 
 

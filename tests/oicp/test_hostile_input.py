@@ -26,6 +26,8 @@ from hub.store.models import Cdr, OicpAuthData, OicpEvse, OicpPricing, OicpSessi
 from schemas.oicp.v2_3.endpoints import BY_NAME, OPERATIONS, Operation
 from tests.oicp.conftest import OicpHub, OicpPartnerConn
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 OPERATOR, PROVIDER = "DE*ABC", "DE-ABC"
 EVSE = "DE*ABC*E1"
 UID = {"RFIDMifareFamilyIdentification": {"UID": "AABBCCDD"}}

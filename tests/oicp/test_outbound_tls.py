@@ -13,6 +13,8 @@ from hub.pki.files import PkiPaths
 from hub.simulators.oicp import OicpPartner
 from tests.oicp.conftest import OicpHub, PartnerFactory
 
+BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
+
 UID = "AABBCCDD"
 
 
