@@ -17,6 +17,7 @@ from hub.config import Settings
 from hub.errors import Conflict, InvalidParameters, NotFound
 from hub.keys import DB, DISPATCHER, SETTINGS
 from hub.ocpi.cdrs import CDR_DELIVERY, DEAD, DELIVERED, HELD, OICP_CDR_DELIVERY, PENDING, PULL_ONLY, REJECTED
+from hub.oicp.cdrs import reprice
 from hub.store import migrate
 from hub.store.db import Database
 from hub.store.models import Cdr, Party
@@ -72,8 +73,6 @@ async def retry(db: Database, settings: Settings, cdr_pk: int) -> CdrView:
     A held CDR (an OICP CDR no price applied to) is priced again first, with the pricing products the
     CPO has pushed since; it stays held, and is never sent as free, while none applies.
     """
-    from hub.oicp.cdrs import reprice  # the OICP side builds on this module's neighbours
-
     async with db.session() as session:
         found = await session.get(Cdr, cdr_pk)
     if found is not None and found.delivery == HELD:

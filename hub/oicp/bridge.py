@@ -33,13 +33,14 @@ log = structlog.get_logger("hub.oicp.bridge")
 
 async def stored_tokens(
     ctx: OicpContext, emps: list[Member], identification: Identification
-) -> list[tuple[Member, dict[str, Any]]]:
-    """The OCPI tokens these eMSPs published to the hub for this medium (by UID, or by contract id).
+) -> dict[int, dict[str, Any]]:
+    """The OCPI tokens these eMSPs published to the hub for this medium (by UID, or by contract id),
+    by the eMSP's party id.
 
     One query for every candidate: an RFID UID names no provider, so all contracted eMSPs are candidates.
     """
     if not emps:
-        return []
+        return {}
     wanted = oicp_identification.to_token(identification)
     by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
     query = select(col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body)).where(
@@ -52,19 +53,12 @@ async def stored_tokens(
         query = query.where(col(HubObject.body).contains(wanted.contract_id))
     async with ctx.db.session() as session:
         rows = (await session.execute(query)).all()
-    found = []
+    found: dict[int, dict[str, Any]] = {}
     for cc, pid, body in rows:
         token = load_exact(body)
         if isinstance(token, dict) and _same_medium(ocpi_tokens.to_token(token), wanted):
-            found.append((by_ref[(cc, pid)], token))
+            found.setdefault(by_ref[(cc, pid)].party_fk, token)
     return found
-
-
-async def stored_token(
-    ctx: OicpContext, emp: Member, identification: Identification
-) -> dict[str, Any] | None:
-    found = await stored_tokens(ctx, [emp], identification)
-    return found[0][1] if found else None
 
 
 def _same_medium(published: TokenRef, presented: TokenRef) -> bool:
@@ -73,19 +67,16 @@ def _same_medium(published: TokenRef, presented: TokenRef) -> bool:
     return published.uid.upper() == presented.uid.upper()
 
 
-async def whitelisted(ctx: OicpContext, emps: list[Member], identification: Identification) -> Member | None:
-    """The first of these OCPI eMSPs whose published token for the medium is valid and ALWAYS allowed."""
-    for emp, token in await stored_tokens(ctx, emps, identification):
-        if ocpi_tokens.whitelisted_valid(token):
-            return emp
-    return None
+def whitelisted(published: dict[int, dict[str, Any]]) -> int | None:
+    """The first eMSP whose published token for the medium is valid and ALWAYS allowed (its party id)."""
+    return next((fk for fk, token in published.items() if ocpi_tokens.whitelisted_valid(token)), None)
 
 
 async def authorize_at_ocpi(
-    ctx: OicpContext, cpo: Member, emp: Member, identification: Identification, evse_id: str | None
+    ctx: OicpContext, cpo: Member, emp: Member, identification: Identification, stored: dict[str, Any] | None
 ) -> bool:
-    """The OCPI eMSP's real-time authorisation of the medium; False when it says no or cannot say."""
-    stored = await stored_token(ctx, emp, identification)
+    """The OCPI eMSP's real-time authorisation of the medium (as its published token names it, if it
+    published one); False when it says no or cannot say."""
     token = (
         ocpi_tokens.to_token(stored) if stored is not None else oicp_identification.to_token(identification)
     )

@@ -33,6 +33,7 @@ from hub.ocpi import cdrs as ocpi_delivery
 from hub.oicp import directory, sessions
 from hub.oicp import pricing as pricing_store
 from hub.oicp.directory import Member
+from hub.oicp.evse_query import evse_key
 from hub.outbox import Retry
 from hub.store.db import Database
 from hub.store.models import Cdr, OicpEvse, OicpSession, OutboxItem
@@ -41,6 +42,7 @@ from schemas.canonical.cdr import Cdr as CanonicalCdr
 from schemas.canonical.party import PartyRef, Role, normalise_oicp_id
 from schemas.oicp.v2_3 import StatusCode, StatusCodeType, eRoamingAcknowledgement, operator_id_of
 from schemas.oicp.v2_3.cdr import eRoamingChargeDetailRecord
+from schemas.oicp.v2_3.common import page_fields
 from schemas.oicp.v2_3.endpoints import BY_NAME
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ async def check_plausible(ctx: OicpContext, record: eRoamingChargeDetailRecord, 
 
 
 async def _external_calibration(ctx: OicpContext, evse_id: str) -> bool:
-    query = select(col(OicpEvse.data)).where(col(OicpEvse.evse_key) == normalise_oicp_id(evse_id))
+    query = select(col(OicpEvse.data)).where(col(OicpEvse.evse_key) == evse_key(evse_id))
     async with ctx.db.session() as session:
         data = (await session.execute(query)).scalar()
     if not data:
@@ -152,8 +154,9 @@ async def _store(
         oicp_body=raw,
         session_id=record.session_id,
     )
-    kind = _delivery_kind(emp, priced is not None)
-    if kind is None:
+    # An OICP EMP gets the CDR as Hubject sends it; an OCPI eMSP only with a price (else: held for review).
+    held = not emp.is_oicp and priced is None
+    if held:
         row.delivery = HELD
     try:
         async with ctx.db.transaction() as session:
@@ -163,21 +166,19 @@ async def _store(
             sessions.close(open_row)
             session.add(row)
             await session.flush()
-            if kind is not None:
-                outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=emp.party_fk)
+            if not held:
+                outbox.enqueue(session, _delivery_kind(emp), {"cdr": row.id}, party_fk=emp.party_fk)
             await book_cdr(session, row, ctx.settings)
     except IntegrityError as exc:
         raise InvalidSession(f"session {record.session_id} already has its CDR", field="SessionID") from exc
-    if kind is not None:
+    if not held:
         ctx.wake()
     return row
 
 
-def _delivery_kind(emp: Member, priced: bool) -> str | None:
-    """How the CDR reaches its EMP: unchanged over OICP, or priced over OCPI; None = held for review."""
-    if emp.is_oicp:
-        return OICP_CDR_DELIVERY
-    return ocpi_delivery.CDR_DELIVERY if priced else None
+def _delivery_kind(emp: Member) -> str:
+    """How the CDR reaches its EMP: unchanged over OICP, or in its OCPI form."""
+    return OICP_CDR_DELIVERY if emp.is_oicp else ocpi_delivery.CDR_DELIVERY
 
 
 # --- a held CDR priced later (``roamhub cdrs retry``) -------------------------------------------------
@@ -208,7 +209,7 @@ async def reprice(db: Database, settings: Settings, cdr_pk: int) -> bool:
         held.delivery = ocpi_delivery.PENDING
         outbox.enqueue(
             session,
-            _delivery_kind(emp, True) or ocpi_delivery.CDR_DELIVERY,
+            _delivery_kind(emp),
             {"cdr": held.id},
             party_fk=emp.party_fk,
         )
@@ -273,30 +274,15 @@ async def get_records(call: OicpCall) -> Answer:
         conditions.append(delivered if request.cdr_forwarded else ~delivered)
     async with ctx.db.session() as session:
         rows = (await session.execute(select(Cdr).where(*conditions).order_by(col(Cdr.id)))).scalars().all()
+    bodies = [json.loads(r.oicp_body or "{}") for r in rows]
     if request.operator_ids:
         wanted = {normalise_oicp_id(o) for o in request.operator_ids}
-        rows = [r for r in rows if normalise_oicp_id(operator_id_of(_evse_of(r))) in wanted]
-    return page_of([json.loads(r.oicp_body or "{}") for r in rows], page, size)
-
-
-def _evse_of(row: Cdr) -> str:
-    return str(json.loads(row.oicp_body or "{}").get("EvseID", ""))
+        bodies = [b for b in bodies if normalise_oicp_id(operator_id_of(str(b.get("EvseID", "")))) in wanted]
+    return page_of(bodies, page, size)
 
 
 def page_of(items: list[Any], page: int, size: int) -> dict[str, Any]:
-    """A Spring Data page, as Hubject answers paged pulls (notes §2.1)."""
-    total = len(items)
+    """A Spring Data page of stored CDRs, each as the CPO sent it (notes §2.1, §6)."""
     chunk = items[page * size : (page + 1) * size]
-    pages = (total + size - 1) // size
-    return {
-        "content": chunk,
-        "number": page,
-        "size": size,
-        "totalElements": total,
-        "totalPages": pages,
-        "first": page == 0,
-        "last": page >= pages - 1,
-        "numberOfElements": len(chunk),
-        "empty": not chunk,
-        "StatusCode": {"Code": "000", "Description": "Success"},
-    }
+    fields = page_fields(len(items), page, size, len(chunk))
+    return {**fields, "content": chunk, "StatusCode": {"Code": "000", "Description": "Success"}}

@@ -12,6 +12,9 @@ acknowledgement.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,7 @@ from hub.errors import (
 )
 from hub.oicp import authdata, bridge, directory, sessions
 from hub.oicp.directory import Member
+from hub.oicp.evse_query import evse_key
 from hub.oicp.sessions import SessionKind
 from hub.store.models import OicpEvse, OicpSession
 from schemas.canonical.party import Role, normalise_oicp_id
@@ -173,26 +177,31 @@ async def _candidates(ctx: OicpContext, cpo: Member, identification: Identificat
 
 
 async def decide(ctx: OicpContext, cpo: Member, emps: list[Member], request: Any, session_id: str) -> Verdict:
-    offline = await _offline(ctx, cpo, emps, request.identification)
+    # The OCPI candidates' published tokens, read once: the offline check and the real-time asks share them.
+    published = await bridge.stored_tokens(
+        ctx, [emp for emp in emps if not emp.is_oicp], request.identification
+    )
+    offline = await _offline(ctx, emps, request.identification, published)
     if offline is not None:
         return offline
+    ask = functools.partial(_ask, ctx, cpo, request, session_id, published)
     key = lookup_key(request.identification)
     cached = ctx.authorized_by.peek(key)
     preferred = [emp for emp in emps if emp.party_fk == cached]
     if preferred:
-        verdict = await _ask(ctx, cpo, preferred[0], request, session_id)
+        verdict = await ask(preferred[0])
         if verdict.authorized:
             return verdict
         ctx.authorized_by.forget(key)
         emps = [emp for emp in emps if emp.party_fk != cached] or preferred
-    verdict = await _first_yes(ctx, cpo, emps, request, session_id)
+    verdict = await _first_yes(ask, emps)
     if verdict.authorized and verdict.emp is not None:
         ctx.authorized_by.put(key, verdict.emp.party_fk)
     return verdict
 
 
 async def _offline(
-    ctx: OicpContext, cpo: Member, emps: list[Member], identification: Identification
+    ctx: OicpContext, emps: list[Member], identification: Identification, published: dict[int, dict[str, Any]]
 ) -> Verdict | None:
     """Pushed authentication data (OICP EMPs) and whitelisted stored tokens (OCPI eMSPs) (§4.2 step 4)."""
     by_fk = {emp.party_fk: emp for emp in emps}
@@ -200,18 +209,15 @@ async def _offline(
     match = await authdata.offline_match(ctx.db, identification, oicp) if oicp else None
     if match is not None and match.provider_party_fk in by_fk:
         return Verdict(True, StatusCodeType.SUCCESS.value, by_fk[match.provider_party_fk], offline=True)
-    ocpi = [emp for emp in emps if not emp.is_oicp]
-    allowed = await bridge.whitelisted(ctx, ocpi, identification) if ocpi else None
+    allowed = bridge.whitelisted(published)
     if allowed is not None:
-        return Verdict(True, StatusCodeType.SUCCESS.value, allowed, offline=True)
+        return Verdict(True, StatusCodeType.SUCCESS.value, by_fk[allowed], offline=True)
     return None
 
 
-async def _first_yes(
-    ctx: OicpContext, cpo: Member, emps: list[Member], request: Any, session_id: str
-) -> Verdict:
+async def _first_yes(ask: Callable[[Member], Awaitable[Verdict]], emps: list[Member]) -> Verdict:
     """Ask every candidate at once; the first Authorized wins and the others are no longer waited for."""
-    tasks = [asyncio.ensure_future(_ask(ctx, cpo, emp, request, session_id)) for emp in emps]
+    tasks = [asyncio.ensure_future(ask(emp)) for emp in emps]
     refusals: list[Verdict] = []
     try:
         for next_done in asyncio.as_completed(tasks):
@@ -227,11 +233,19 @@ async def _first_yes(
     return Verdict(False, StatusCodeType.NO_POSITIVE_AUTHENTICATION_RESPONSE.value)
 
 
-async def _ask(ctx: OicpContext, cpo: Member, emp: Member, request: Any, session_id: str) -> Verdict:
+async def _ask(
+    ctx: OicpContext,
+    cpo: Member,
+    request: Any,
+    session_id: str,
+    published: dict[int, dict[str, Any]],
+    emp: Member,
+) -> Verdict:
     try:
         if emp.is_oicp:
             return await _ask_oicp(ctx, cpo, emp, request, session_id)
-        allowed = await bridge.authorize_at_ocpi(ctx, cpo, emp, request.identification, request.evse_id)
+        token = published.get(emp.party_fk)
+        allowed = await bridge.authorize_at_ocpi(ctx, cpo, emp, request.identification, token)
         return Verdict(allowed, "000" if allowed else _refusal_code(request.identification), emp)
     except HubError as exc:  # unreachable or broken counts as NotAuthorized (notes §4.2 step 5)
         log.info("oicp.authorize_emp_failed", emp=emp.oicp_id, error=type(exc).__name__)
@@ -378,16 +392,20 @@ async def _cpo_for(ctx: OicpContext, emp: Member, evse_id: str) -> Member:
 
 async def _check_evse(ctx: OicpContext, cpo: Member, evse_id: str) -> None:
     """If the CPO pushed EVSE data, the EvseID must be among it (603) and Hubject compatible (604)."""
-    query = select(OicpEvse).where(col(OicpEvse.operator_party_fk) == cpo.party_fk)
+    live = (
+        col(OicpEvse.operator_party_fk) == cpo.party_fk,
+        col(OicpEvse.deleted_at).is_(None),
+        col(OicpEvse.data).is_not(None),
+    )
     async with ctx.db.session() as session:
-        rows = (await session.execute(query)).scalars().all()
-    live = {row.evse_key: row for row in rows if row.deleted_at is None and row.data}
-    if not live:
-        return
-    found = live.get(normalise_oicp_id(evse_id))
-    if found is None:
+        published = (await session.execute(select(col(OicpEvse.id)).where(*live).limit(1))).first()
+        if published is None:
+            return
+        query = select(col(OicpEvse.data)).where(*live, col(OicpEvse.evse_key) == evse_key(evse_id))
+        data = (await session.execute(query)).scalar()
+    if data is None:
         raise UnknownEvse(f"{cpo.oicp_id} has published no EVSE {evse_id}", field="EvseID")
-    if '"IsHubjectCompatible":false' in (found.data or "").replace(" ", ""):
+    if json.loads(data).get("IsHubjectCompatible") is False:
         raise EvseNotCompatible(f"{evse_id} is not open to roaming", field="EvseID")
 
 

@@ -7,7 +7,6 @@ hand them here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 from hub.oicp.geo import BadCoordinates, as_format, distance_km, point_of
 from schemas.canonical.evse import UnknownCountry, alpha3
 from schemas.canonical.party import normalise_oicp_id
-from schemas.oicp.v2_3.common import StatusCode, StatusCodeType
+from schemas.oicp.v2_3.common import StatusCode, StatusCodeType, page_fields
 from schemas.oicp.v2_3.evse_data import (
     DeltaType,
     GeoCoordinatesResponseFormat,
@@ -175,18 +174,9 @@ def pull_record(
 
 def page_of(records: Sequence[PullEvseDataRecord], total: int, page: int, size: int) -> eRoamingEVSEData:
     """One page in Spring Data's shape, as Hubject answers (page numbers start at 0)."""
-    pages = math.ceil(total / size) if total else 0
-    return eRoamingEVSEData(
-        content=list(records),
-        number=page,
-        size=size,
-        total_elements=total,
-        total_pages=pages,
-        first=page == 0,
-        last=page >= pages - 1,
-        number_of_elements=len(records),
-        empty=not records,
-        status_code=StatusCode.of(StatusCodeType.SUCCESS),
+    fields = page_fields(total, page, size, len(records))
+    return eRoamingEVSEData.model_validate(
+        {**fields, "content": list(records), "StatusCode": StatusCode.of(StatusCodeType.SUCCESS)}
     )
 
 

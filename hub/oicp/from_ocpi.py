@@ -24,6 +24,7 @@ from adapters.ocpi.authorization import authorization_info
 from adapters.oicp import cdr as oicp_cdr
 from adapters.oicp import identification as oicp_identification
 from hub.errors import UnknownToken
+from hub.keys import OICP
 from hub.ocpi.hubstore import load_exact
 from hub.ocpi.relay import Inbound
 from hub.oicp import charging, directory, sessions
@@ -41,8 +42,6 @@ _SESSION_NAMESPACE = uuid.UUID("5b1f3c52-8f0e-4c6b-9b0e-6f1f2d0a0c11")
 
 
 def oicp_ctx(inbound: Inbound) -> OicpContext:
-    from hub.keys import OICP
-
     return inbound.request.app[OICP]
 
 

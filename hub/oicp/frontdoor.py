@@ -28,8 +28,8 @@ from hub.pki.callers import OicpCaller, check_owns, partner_for_peer_cert
 from hub.pki.tls import peer_certificate_der
 from hub.store.models import Party
 from hub.validation import parse_model, read_json
-from schemas.canonical.party import ConnectionStatus, Role
-from schemas.oicp.v2_3.common import OicpModel
+from schemas.canonical.party import ConnectionStatus, Role, normalise_oicp_id
+from schemas.oicp.v2_3.common import OicpModel, page_fields
 from schemas.oicp.v2_3.endpoints import BY_NAME, Direction, Operation, find_operation, normalise_path
 
 log = structlog.get_logger("hub.oicp")
@@ -174,12 +174,9 @@ def _check_ids(call: OicpCall, raw: Any) -> None:
         role = Role.CPO if field == "OperatorID" else Role.EMSP
         check_owns(call.caller, value, field or "", role=role)
         for name, path_value in call.params.items():
-            if _ROLE_OF_PARAM.get(name.lower()) is role and not _same(path_value, value):
+            same = normalise_oicp_id(path_value) == normalise_oicp_id(value)
+            if _ROLE_OF_PARAM.get(name.lower()) is role and not same:
                 raise Forbidden(f"{field} {value} differs from {path_value} in the path", field=field)
-
-
-def _same(a: str, b: str) -> bool:
-    return a.replace("*", "").replace("-", "").upper() == b.replace("*", "").replace("-", "").upper()
 
 
 # --- negative answers, in each operation's own shape ---------------------------------------------------
@@ -193,17 +190,7 @@ def status_code(error: HubError) -> dict[str, Any]:
 
 
 def _empty_page() -> dict[str, Any]:
-    return {
-        "content": [],
-        "number": 0,
-        "size": 0,
-        "totalElements": 0,
-        "totalPages": 0,
-        "first": True,
-        "last": True,
-        "numberOfElements": 0,
-        "empty": True,
-    }
+    return {**page_fields(0, 0, 0, 0), "content": []}
 
 
 _FAILURE_SHAPES: dict[str, Callable[[], dict[str, Any]]] = {
@@ -221,10 +208,10 @@ _FAILURE_SHAPES: dict[str, Callable[[], dict[str, Any]]] = {
 
 def failure(operation: Operation, error: HubError) -> web.Response:
     """A refusal in the operation's response shape: an Acknowledgement with ``Result: false`` by default."""
-    level = "warning" if error.oicp_code == "017" else "info"
-    getattr(log, level)("oicp.refused", operation=operation.name, code=error.oicp_code, detail=str(error))
-    if error.oicp_code == "017":
+    if error.oicp_code == "017":  # someone spoke for an id that is not theirs: a security event
         log.warning("security.oicp_id_refused", operation=operation.name, detail=str(error))
+    else:
+        log.info("oicp.refused", operation=operation.name, code=error.oicp_code, detail=str(error))
     shape = _FAILURE_SHAPES.get(operation.response.__name__)
     body: dict[str, Any] = shape() if shape is not None else {"Result": False}
     body["StatusCode"] = status_code(error)

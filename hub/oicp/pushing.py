@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from hub.errors import Forbidden, InconsistentEvseId
+from hub.oicp.evse_query import evse_key
 from hub.oicp.pushsets import duplicates
 from hub.pki.callers import check_owns
 from schemas.canonical.party import Role, normalise_oicp_id
@@ -39,7 +40,7 @@ def check_evse_ids(operator_id: str, evse_ids: Iterable[str], *, field: str = "E
     """Each EvseID of this OperatorID (prefix, compared without ``*``) and named once (018, §4.1)."""
     listed = list(evse_ids)
     check_evse_owner(operator_id, listed, field=field)
-    refuse_repeated((evse_id.upper().replace("*", "") for evse_id in listed), field=field)
+    refuse_repeated((evse_key(evse_id) for evse_id in listed), field=field)
 
 
 def check_evse_owner(operator_id: str, evse_ids: Iterable[str], *, field: str = "EvseID") -> None:

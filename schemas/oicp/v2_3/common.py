@@ -322,6 +322,21 @@ class Pageable(OicpModel):
     unpaged: bool | None = None
 
 
+def page_fields(total: int, page: int, size: int, count: int) -> dict[str, Any]:
+    """The Spring Data ``Page`` fields (wire names) of page ``page`` holding ``count`` of ``total`` items."""
+    pages = -(-total // size) if total and size else 0
+    return {
+        "number": page,
+        "size": size,
+        "totalElements": total,
+        "totalPages": pages,
+        "first": page == 0,
+        "last": page >= pages - 1,
+        "numberOfElements": count,
+        "empty": count == 0,
+    }
+
+
 class OicpPage(OicpModel):
     """The Spring Data ``Page`` fields around ``content`` (GetChargeDetailRecords, PullEvseData).
 
