@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check format bench bench-smoke clean
+.PHONY: install run demo test faults check format bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ demo: $(STAMP)
 
 ## Run the whole test suite (PostgreSQL variants too when ROAMHUB_TEST_POSTGRES_URL is set).
 test: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not disruptive" $(PYTEST_ARGS)
+
+## The fault scenarios that restart or kill a shared service (PostgreSQL under load); each prints what it
+## injected and what it verified. CI runs it after `make test`; it needs ROAMHUB_TEST_POSTGRES_URL.
+faults: $(STAMP)
+	$(BIN)/pytest -q -s -m disruptive $(PYTEST_ARGS)
 
 ## Linters and types.
 check: $(STAMP)

@@ -92,7 +92,7 @@ async def retry(db: Database, settings: Settings, cdr_pk: int) -> CdrView:
             )
         row.delivery = PENDING
         kind = OICP_CDR_DELIVERY if await _to_oicp(session, row) else CDR_DELIVERY
-        outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=row.emsp_party_fk)
+        outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=row.emsp_party_fk, line=outbox.cdr_line(row))
     return _view(row)
 
 

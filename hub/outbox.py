@@ -3,6 +3,11 @@
 Every hub process runs one :class:`Dispatcher`. It claims due items (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so workers never share an item; SQLite has a single writer anyway), hands each to the handler
 registered for its kind, and records the outcome: delivered, retried later with back-off, or dead.
+
+Items may belong to a *line* (a CDR owner's CDRs to one eMSP): a line is delivered strictly in the order it
+was enqueued. Its items go one after another, never two at once; when one fails, the rest of the line waits
+behind it for its back-off (one request per back-off to a partner that is down, never a flood), and is
+claimed again, in order, when it succeeds or is given up as dead.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from hub.background import stop_gracefully
-from hub.store.db import Database
-from hub.store.models import OutboxItem
+from hub.store.db import Database, is_sqlite
+from hub.store.models import Cdr, OutboxItem
 from hub.store.types import utcnow
 
 log = structlog.get_logger("hub.outbox")
@@ -28,6 +34,12 @@ log = structlog.get_logger("hub.outbox")
 CLIENT_INFO = "clientinfo"
 
 Handler = Callable[[OutboxItem], Awaitable[None]]
+
+# Not tried because an earlier item of its line failed: its attempt is not counted against it.
+_SKIPPED = "\x00skipped"
+# Claims take this PostgreSQL advisory lock, so one worker's claim sees the leases of the one before it:
+# without it, two workers could each take a different part of one line at the same time.
+_CLAIM_LOCK = 0x726F616D68756201
 
 
 class Retry(Exception):
@@ -41,13 +53,19 @@ def enqueue(
     *,
     party_fk: int | None = None,
     available_at: datetime | None = None,
+    line: str | None = None,
 ) -> OutboxItem:
     """Add work to the caller's transaction: it exists exactly when the change that caused it commits."""
     item = OutboxItem(
-        kind=kind, payload=dict(payload), party_fk=party_fk, available_at=available_at or utcnow()
+        kind=kind, payload=dict(payload), party_fk=party_fk, available_at=available_at or utcnow(), line=line
     )
     session.add(item)
     return item
+
+
+def cdr_line(cdr: Cdr) -> str:
+    """The line of a CDR's delivery: its owner's CDRs reach one eMSP in the order the hub accepted them."""
+    return f"cdr:{cdr.country_code}/{cdr.party_id}>{cdr.emsp_party_fk}"
 
 
 def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
@@ -93,6 +111,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         # SQLite has no SKIP LOCKED: one claim at a time per process keeps items from being done twice.
         self._claiming = asyncio.Lock()
+        self._postgres = not is_sqlite(db.url)
         self._in_flight = 0
         self._per_partner = per_partner
         self._max_in_flight = max_in_flight
@@ -146,8 +165,11 @@ class Dispatcher:
 
     async def _work_group(self, party: int | None, items: list[OutboxItem]) -> None:
         try:
-            outcomes = await asyncio.gather(*(self._work(item) for item in items))
-            await self._record(list(zip(items, outcomes, strict=True)))
+            chains: dict[object, list[OutboxItem]] = {}
+            for item in items:  # claimed in id order, so each line's chain is in order
+                chains.setdefault(item.line if item.line is not None else object(), []).append(item)
+            done = await asyncio.gather(*(self._work_chain(chain) for chain in chains.values()))
+            await self._record([outcome for chain in done for outcome in chain])
         except Exception:
             log.exception("outbox.record_failed", party=party)  # the leases expire: tried again later
         finally:
@@ -157,6 +179,16 @@ class Dispatcher:
                 del self._busy[party]
             self._wake.set()
 
+    async def _work_chain(self, chain: list[OutboxItem]) -> list[tuple[OutboxItem, str | None]]:
+        """One item, or one line's items one after another; after a failure the rest are not tried."""
+        outcomes: list[tuple[OutboxItem, str | None]] = []
+        failed = False
+        for item in chain:
+            outcome = _SKIPPED if failed else await self._work(item)
+            failed = failed or outcome is not None
+            outcomes.append((item, outcome))
+        return outcomes
+
     async def drain(self) -> None:
         """Work until nothing is due and nothing is in flight in this process (tests, shutdown, demo)."""
         # Polling: the batch in flight belongs to the background task, which signals nothing we could await.
@@ -165,12 +197,23 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[OutboxItem]:
         async with self._claiming, self._db.transaction() as session:
+            if self._postgres:
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
             now = utcnow()
+            earlier = aliased(OutboxItem)
+            waiting = exists().where(  # an earlier item of the line is undone and not due: wait behind it
+                col(earlier.line) == col(OutboxItem.line),
+                col(earlier.id) < col(OutboxItem.id),
+                col(earlier.delivered_at).is_(None),
+                col(earlier.dead_at).is_(None),
+                col(earlier.available_at) > now,
+            )
             query = (
                 select(OutboxItem)
                 .where(col(OutboxItem.delivered_at).is_(None), col(OutboxItem.dead_at).is_(None))
                 .where(col(OutboxItem.available_at) <= now)
                 .where(col(OutboxItem.kind).in_(list(self._handlers)))
+                .where(or_(col(OutboxItem.line).is_(None), ~waiting))
                 .order_by(col(OutboxItem.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -199,6 +242,7 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[tuple[OutboxItem, str | None]]) -> None:
         dead: list[OutboxItem] = []
+        resume: dict[str, datetime] = {}  # when the rest of a line whose item failed is tried again
         async with self._db.transaction() as session:
             for item, error in outcomes:
                 row = await session.get(OutboxItem, item.id)
@@ -206,6 +250,10 @@ class Dispatcher:
                     continue
                 if error is None:
                     row.delivered_at = utcnow()
+                    continue
+                if error == _SKIPPED:
+                    row.attempts -= 1
+                    row.available_at = resume.get(row.line or "", utcnow())
                     continue
                 row.last_error = error[:2000]
                 if row.attempts >= self._max_attempts:
@@ -219,7 +267,27 @@ class Dispatcher:
                     log.info(
                         "outbox.retry_later", item=row.id, kind=row.kind, attempts=row.attempts, error=error
                     )
+                if row.line is not None:  # the rest of the line goes on after the retry, or now if dead
+                    resume[row.line] = utcnow() if row.dead_at is not None else row.available_at
+                    await self._hold_line(session, row)
         for row in dead:
             handler = self._on_dead.get(row.kind)
             if handler is not None:
                 await handler(row)
+
+    @staticmethod
+    async def _hold_line(session: AsyncSession, failed: OutboxItem) -> None:
+        """Move the rest of a failed item's line behind its retry, so no poll scans it before then."""
+        if failed.dead_at is not None:
+            return
+        await session.execute(
+            update(OutboxItem)
+            .where(
+                col(OutboxItem.line) == failed.line,
+                col(OutboxItem.id) > failed.id,
+                col(OutboxItem.delivered_at).is_(None),
+                col(OutboxItem.dead_at).is_(None),
+                col(OutboxItem.available_at) < failed.available_at,
+            )
+            .values(available_at=failed.available_at)
+        )

@@ -127,7 +127,7 @@ async def _store(
         async with inbound.ctx.db.transaction() as session:
             session.add(row)
             await session.flush()
-            outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=emsp_fk)
+            outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=emsp_fk, line=outbox.cdr_line(row))
             await book_cdr(session, row, inbound.ctx.settings)  # the money side commits with the CDR
     except IntegrityError:
         existing = await _existing(inbound, cdr)

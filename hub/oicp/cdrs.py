@@ -167,7 +167,13 @@ async def _store(
             session.add(row)
             await session.flush()
             if not held:
-                outbox.enqueue(session, _delivery_kind(emp), {"cdr": row.id}, party_fk=emp.party_fk)
+                outbox.enqueue(
+                    session,
+                    _delivery_kind(emp),
+                    {"cdr": row.id},
+                    party_fk=emp.party_fk,
+                    line=outbox.cdr_line(row),
+                )
             await book_cdr(session, row, ctx.settings)
     except IntegrityError as exc:
         raise InvalidSession(f"session {record.session_id} already has its CDR", field="SessionID") from exc
@@ -212,6 +218,7 @@ async def reprice(db: Database, settings: Settings, cdr_pk: int) -> bool:
             _delivery_kind(emp),
             {"cdr": held.id},
             party_fk=emp.party_fk,
+            line=outbox.cdr_line(held),
         )
         await book_cdr(session, held, settings)
     log.info("oicp.cdr_priced_later", session=row.cdr_id)

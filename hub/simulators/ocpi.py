@@ -99,6 +99,7 @@ class OcpiPlatform(OcpiCredentials, OcpiCalls):
         self.command_result_delay = 0.0
         self.page_limit = 50
         self.refuse_cdrs: str | None = None  # CDR POSTs are answered 2001 with this reason
+        self.flaky_cdrs: set[str] = set()  # CDR ids answered HTTP 503 once each (a passing fault)
 
     def _init_records(self) -> None:
         self.received: list[Received] = []

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
-from hub.errors import InvalidParameters, NotFound, UnknownToken
+from hub.errors import InvalidParameters, NotFound, StorageUnavailable, UnknownToken
 from hub.simulators.ocpi_store import (
     apply_patch,
     find_child,
@@ -289,9 +289,13 @@ class ModuleHandlers:
         cdr = validated(CDR, body)
         if self.platform.refuse_cdrs is not None:
             raise InvalidParameters(self.platform.refuse_cdrs)
+        if cdr.id in self.platform.flaky_cdrs:
+            self.platform.flaky_cdrs.discard(cdr.id)
+            raise StorageUnavailable(f"CDR {cdr.id} not stored this time: a passing fault; send it again")
         key = object_key(cdr.country_code, cdr.party_id, cdr.id)
         self.platform.store.cdr_posts[key] += 1
         self.platform.store.cdrs[key] = body
+        self.platform.store.cdr_arrivals.append(key)
         path = "/".join(quote(part, safe="") for part in (cdr.country_code, cdr.party_id, cdr.id))
         location = f"{self.platform.endpoint_url('cdrs', RECEIVER)}/{path}"
         return ok(status=201, headers={"Location": location})

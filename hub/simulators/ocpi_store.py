@@ -35,6 +35,8 @@ class SimStore:
     cdrs: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
     # Every CDR POST, duplicates included: a hub that delivers one CDR twice shows up as a count of 2.
     cdr_posts: Counter[ObjectKey] = field(default_factory=Counter)
+    # The CDRs accepted, in the order they arrived (what "in order per CDR owner" is checked against).
+    cdr_arrivals: list[ObjectKey] = field(default_factory=list)
 
     def module(self, name: str) -> dict[ObjectKey, dict[str, Any]]:
         tables: dict[str, dict[ObjectKey, dict[str, Any]]] = {

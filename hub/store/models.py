@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Text,
@@ -131,12 +132,16 @@ class OutboxItem(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_line_id", "line", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     party_fk: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("party.id", ondelete="CASCADE"), nullable=True)
     )
+    # Items of one line are delivered strictly one after another, in id order (a CDR owner's CDRs to one
+    # eMSP); an item waits while an earlier one of its line is undone. None: no order is kept.
+    line: str | None = Field(default=None, max_length=96)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
