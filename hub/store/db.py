@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from hub.config import DatabaseSettings
@@ -32,13 +33,49 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(wait * 1000))
         )
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=settings.echo,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    event.listen(engine.sync_engine, "handle_error", _server_away)
+    return engine
+
+
+# SQLSTATEs of a server that is going away or not there yet (a restart, a failover): the connection
+# exceptions (class 08), admin_shutdown, crash_shutdown and cannot_connect_now.
+_AWAY_CLASS, _AWAY_STATES = "08", frozenset({"57P01", "57P02", "57P03"})
+
+
+def _connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+    """Connect as usual; a server that refuses or resets the connection is an OperationalError, not a
+    bare OSError (which no layer above would know to be the database's)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot reach the database: {exc}", exc) from exc
+
+
+def _server_away(context: ExceptionContext) -> BaseException | None:
+    """A server going away reaches SQLAlchemy as the driver's generic error (asyncpg's admin shutdown or
+    "connection was closed in the middle of operation"): make it the OperationalError it is, which the
+    HTTP layer answers with 503 (hub/middleware.py). Pre-ping failures are left to the pool's reconnect."""
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or error is None or isinstance(error, OperationalError | InterfaceError):
+        return None
+    state = getattr(context.original_exception, "sqlstate", None) or ""
+    if context.is_disconnect or state.startswith(_AWAY_CLASS) or state in _AWAY_STATES:
+        return OperationalError(
+            context.statement,
+            context.parameters,
+            context.original_exception,
+            hide_parameters=True,
+            connection_invalidated=context.is_disconnect,
+        )
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
