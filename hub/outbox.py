@@ -33,7 +33,11 @@ log = structlog.get_logger("hub.outbox")
 
 CLIENT_INFO = "clientinfo"
 
-Handler = Callable[[OutboxItem], Awaitable[None]]
+# What a handler may leave to be written with the item's "delivered" mark, in the same transaction (the
+# state of what was delivered), so a delivery costs the database no write of its own.
+Finish = Callable[[AsyncSession], Awaitable[None]]
+Handler = Callable[[OutboxItem], Awaitable[Finish | None]]
+DeadHandler = Callable[[OutboxItem], Awaitable[None]]
 
 # Not tried because an earlier item of its line failed: its attempt is not counted against it.
 _SKIPPED = "\x00skipped"
@@ -68,6 +72,15 @@ def cdr_line(cdr: Cdr) -> str:
     return f"cdr:{cdr.country_code}/{cdr.party_id}>{cdr.emsp_party_fk}"
 
 
+Outcome = tuple[OutboxItem, str | None, Finish | None]  # the item, why it failed (None: done), and finish
+
+
+async def _rows(session: AsyncSession, ids: list[int | None]) -> dict[int | None, OutboxItem]:
+    """The items' rows, in one query."""
+    query = select(OutboxItem).where(col(OutboxItem.id).in_([i for i in ids if i is not None]))
+    return {row.id: row for row in (await session.execute(query)).scalars()}
+
+
 def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
     """Exponential back-off: 1 s, 2 s, 4 s ... capped, so a partner that is down is never hammered."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
@@ -90,7 +103,7 @@ class Dispatcher:
         db: Database,
         handlers: Mapping[str, Handler],
         *,
-        on_dead: Mapping[str, Handler] | None = None,
+        on_dead: Mapping[str, DeadHandler] | None = None,
         poll_interval: float = 0.5,
         batch: int = 50,
         max_attempts: int = 15,
@@ -179,14 +192,14 @@ class Dispatcher:
                 del self._busy[party]
             self._wake.set()
 
-    async def _work_chain(self, chain: list[OutboxItem]) -> list[tuple[OutboxItem, str | None]]:
+    async def _work_chain(self, chain: list[OutboxItem]) -> list[Outcome]:
         """One item, or one line's items one after another; after a failure the rest are not tried."""
-        outcomes: list[tuple[OutboxItem, str | None]] = []
+        outcomes: list[Outcome] = []
         failed = False
         for item in chain:
-            outcome = _SKIPPED if failed else await self._work(item)
-            failed = failed or outcome is not None
-            outcomes.append((item, outcome))
+            error, finish = (_SKIPPED, None) if failed else await self._work(item)
+            failed = failed or error is not None
+            outcomes.append((item, error, finish))
         return outcomes
 
     async def drain(self) -> None:
@@ -229,27 +242,30 @@ class Dispatcher:
                 item.attempts += 1
         return items
 
-    async def _work(self, item: OutboxItem) -> str | None:
-        """None when done, else the reason it must be tried again."""
+    async def _work(self, item: OutboxItem) -> tuple[str | None, Finish | None]:
+        """(None, what to write with the mark) when done, else (the reason it must be tried again, None)."""
         try:
-            await self._handlers[item.kind](item)
+            finish = await self._handlers[item.kind](item)
         except Retry as exc:
-            return str(exc) or "retry"
+            return str(exc) or "retry", None
         except Exception as exc:
             log.exception("outbox.handler_failed", item=item.id, kind=item.kind)
-            return f"{type(exc).__name__}: {exc}"
-        return None
+            return f"{type(exc).__name__}: {exc}", None
+        return None, finish
 
-    async def _record(self, outcomes: list[tuple[OutboxItem, str | None]]) -> None:
+    async def _record(self, outcomes: list[Outcome]) -> None:
         dead: list[OutboxItem] = []
         resume: dict[str, datetime] = {}  # when the rest of a line whose item failed is tried again
         async with self._db.transaction() as session:
-            for item, error in outcomes:
-                row = await session.get(OutboxItem, item.id)
+            rows = await _rows(session, [item.id for item, _, _ in outcomes])
+            for item, error, finish in outcomes:
+                row = rows.get(item.id)
                 if row is None:
                     continue
                 if error is None:
                     row.delivered_at = utcnow()
+                    if finish is not None:
+                        await finish(session)
                     continue
                 if error == _SKIPPED:
                     row.attempts -= 1

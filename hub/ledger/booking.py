@@ -9,7 +9,7 @@ is unique on its source CDR.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,9 +20,9 @@ from sqlmodel import col
 
 from hub.config import Settings
 from hub.ledger import journal, periods, store
-from hub.ledger.journal import CdrPrice, Posting
+from hub.ledger.journal import CdrPrice
 from hub.store.db import Database
-from hub.store.models import Cdr, JournalEntry
+from hub.store.models import Cdr, JournalEntry, LedgerPeriod
 from hub.store.types import utcnow
 from schemas.canonical.money import Money
 
@@ -96,15 +96,6 @@ def _refund(money: Money) -> Money:
 # --- booking -------------------------------------------------------------------------------------------
 
 
-async def _postings(session: AsyncSession, cdr: Cdr, price: CdrPrice, settings: Settings) -> list[Posting]:
-    cpo, emsp = party_of(cdr.country_code, cdr.party_id), party_of(cdr.emsp_country_code, cdr.emsp_party_id)
-    fees = await store.fee_rules(session, {cpo, emsp}, cdr.currency)
-    hub = periods.hub_party(settings)
-    postings = journal.cdr_postings(price, cpo=cpo, emsp=emsp, hub=hub, fees=fees, credit=cdr.credit)
-    journal.check(postings)
-    return list(postings)
-
-
 async def _reversal(session: AsyncSession, cdr: Cdr) -> tuple[int | None, str | None]:
     """The entry a credit CDR reverses, or a note saying why it is not linked."""
     original = await store.cdr_by_reference(session, cdr)
@@ -136,20 +127,66 @@ async def book_cdr(session: AsyncSession, cdr: Cdr, settings: Settings) -> Journ
     """
     assert cdr.id is not None, "flush the CDR before booking it"
     existing = await store.entry_for_cdr(session, cdr.id)
-    price = price_of(cdr) if existing is None else None
-    if existing is not None or price is None:
+    if existing is not None:
         return existing
-    postings = await _postings(session, cdr, price, settings)
-    reverses, note = await _reversal(session, cdr) if cdr.credit else (None, None)
-    period = await periods.open_period_for(session, cdr.end_date_time, periods.period_kind(settings))
-    assert period.id is not None
-    values = _entry_values(cdr, period.id, len(postings)) | {"reverses_entry_fk": reverses, "note": note}
-    entry = await store.insert_entry(session, values)
-    if entry is None or entry.id is None:  # a concurrent worker booked it first
-        return await store.entry_for_cdr(session, cdr.id)
-    await store.insert_postings(session, entry.id, postings)
-    log.info("ledger.booked", cdr=cdr.cdr_id, entry=entry.id, period=period.name, kind=entry.kind)
-    return entry
+    entries = await book_new_cdrs(session, [cdr], settings)
+    return entries.get(cdr.id) or await store.entry_for_cdr(session, cdr.id)
+
+
+async def book_new_cdrs(
+    session: AsyncSession, cdrs: Sequence[Cdr], settings: Settings
+) -> dict[int, JournalEntry]:
+    """Book CDRs just stored (flushed) in the caller's transaction, together: one statement for their
+    entries, one for their postings, one fee lookup per currency and one period lookup per period.
+
+    Returns the new entries by CDR id. A CDR without a price gets none (booked later); one another worker
+    booked first is left to its entry (the entry table is unique on its source CDR).
+    """
+    priced = [(cdr, price) for cdr in cdrs if (price := price_of(cdr)) is not None]
+    if not priced:
+        return {}
+    fees: dict[str, dict[str, journal.FeeRule]] = {}
+    for currency in {cdr.currency for cdr, _ in priced}:
+        parties = {party for cdr, _ in priced if cdr.currency == currency for party in _parties(cdr)}
+        fees[currency] = await store.fee_rules(session, parties, currency)
+    kind, hub = periods.period_kind(settings), periods.hub_party(settings)
+    period_of: dict[str, LedgerPeriod] = {}
+    values, postings_of = [], {}
+    for cdr, price in priced:
+        assert cdr.id is not None, "flush the CDRs before booking them"
+        cpo, emsp = _parties(cdr)
+        postings = journal.cdr_postings(
+            price, cpo=cpo, emsp=emsp, hub=hub, fees=fees[cdr.currency], credit=cdr.credit
+        )
+        journal.check(postings)
+        span = periods.span_of(cdr.end_date_time, kind).name
+        if span not in period_of:
+            period_of[span] = await periods.open_period_for(session, cdr.end_date_time, kind)
+        period = period_of[span]
+        assert period.id is not None
+        reverses, note = await _reversal(session, cdr) if cdr.credit else (None, None)
+        values.append(
+            _entry_values(cdr, period.id, len(postings)) | {"reverses_entry_fk": reverses, "note": note}
+        )
+        postings_of[cdr.id] = list(postings)
+    entries = await store.insert_entries(session, values)
+    await store.insert_postings(session, [(e.id, postings_of[cdr_fk]) for cdr_fk, e in entries.items()])
+    names = {period.id: period.name for period in period_of.values()}
+    for cdr, _ in priced:
+        entry = entries.get(cdr.id or 0)
+        if entry is not None:
+            log.info(
+                "ledger.booked",
+                cdr=cdr.cdr_id,
+                entry=entry.id,
+                period=names[entry.period_fk],
+                kind=entry.kind,
+            )
+    return entries
+
+
+def _parties(cdr: Cdr) -> tuple[str, str]:
+    return party_of(cdr.country_code, cdr.party_id), party_of(cdr.emsp_country_code, cdr.emsp_party_id)
 
 
 async def _unbooked_ids(db: Database, after: int) -> list[int]:

@@ -38,23 +38,29 @@ async def entry_for_cdr(session: AsyncSession, cdr_fk: int) -> JournalEntry | No
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def insert_entry(session: AsyncSession, values: dict[str, Any]) -> JournalEntry | None:
-    """Insert an entry unless its source CDR already has one (then None, and nothing was written).
+async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[int, JournalEntry]:
+    """Insert entries, one statement, skipping any whose source CDR already has one; the new ones by CDR.
 
     ON CONFLICT DO NOTHING rather than catching IntegrityError: the caller's transaction stays usable (no
     savepoint needed), and on PostgreSQL a concurrent worker booking the same CDR waits for the first one
     to commit and then does nothing.
     """
+    if not rows:
+        return {}
     statement = (
         _dialect_insert(session)(JournalEntry)
-        .values(values)
+        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["source_cdr_fk"])
         .returning(JournalEntry)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    entries = (await session.execute(statement)).scalars()
+    return {entry.source_cdr_fk: entry for entry in entries if entry.source_cdr_fk is not None}
 
 
-async def insert_postings(session: AsyncSession, entry_fk: int, postings: Sequence[Posting]) -> None:
+async def insert_postings(
+    session: AsyncSession, entries: Sequence[tuple[int | None, Sequence[Posting]]]
+) -> None:
+    """All postings of the given entries, in one statement (each entry's postings in order)."""
     rows = [
         {
             "entry_fk": entry_fk,
@@ -64,9 +70,11 @@ async def insert_postings(session: AsyncSession, entry_fk: int, postings: Sequen
             "currency": p.money.currency,
             "amount": p.money.to_units(),
         }
+        for entry_fk, postings in entries
         for p in postings
     ]
-    await session.execute(insert(JournalPosting), rows)
+    if rows:
+        await session.execute(insert(JournalPosting), rows)
 
 
 async def postings_of(session: AsyncSession, entry_fk: int) -> list[JournalPosting]:

@@ -15,12 +15,10 @@ import uuid
 import structlog
 from aiohttp import web
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub import outbox
 from hub.errors import Forbidden, HubError, NotFound
-from hub.ledger.booking import book_cdr
 from hub.ocpi.broadcast import list_response, single_response, to_hub
 from hub.ocpi.context import OcpiContext
 from hub.ocpi.endpoints import find_endpoint
@@ -28,7 +26,7 @@ from hub.ocpi.hubstore import page_of_bodies
 from hub.ocpi.pagination import page_headers, page_request
 from hub.ocpi.relay import Inbound, answer, connection_of, send
 from hub.oicp import from_ocpi
-from hub.outbox import Retry
+from hub.outbox import Finish, Retry
 from hub.store.models import Cdr, OutboxItem, Party
 from hub.store.types import utcnow
 from hub.validation import parse_model
@@ -72,7 +70,11 @@ async def post(inbound: Inbound) -> web.StreamResponse:
     oicp = None
     if target.protocol == Protocol.OICP:  # translated once, now: the OICP EMP gets it pushed or pulls it
         oicp = await from_ocpi.oicp_cdr_body(from_ocpi.oicp_ctx(inbound), inbound.json, owner, target.ref)
-    row, created = await _store(inbound, cdr, target.ref, target.party_fk, oicp)
+    # Committed (with its delivery and its ledger entry) before the CPO hears yes; a re-POST finds the first.
+    kind = OICP_CDR_DELIVERY if oicp else CDR_DELIVERY
+    row, created = await inbound.ctx.cdr_writer.store(
+        _row(inbound, cdr, target.ref, target.party_fk, oicp), kind
+    )
     if created:
         inbound.ctx.wake()
         log.info("cdr.accepted", cdr=row.cdr_id, cpo=str(owner), emsp=str(target.ref), credit=row.credit)
@@ -81,27 +83,8 @@ async def post(inbound: Inbound) -> web.StreamResponse:
     return inbound.ok(headers={"Location": location_url(inbound.ctx, row)}, status=201 if created else 200)
 
 
-async def _existing(inbound: Inbound, cdr: CDR) -> Cdr | None:
-    async with inbound.ctx.db.session() as session:
-        return (
-            await session.execute(
-                select(Cdr).where(
-                    col(Cdr.country_code) == cdr.country_code.upper(),
-                    col(Cdr.party_id) == cdr.party_id.upper(),
-                    col(Cdr.cdr_key) == cdr.id.upper(),
-                )
-            )
-        ).scalar()
-
-
-async def _store(
-    inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int, oicp: tuple[str, str] | None = None
-) -> tuple[Cdr, bool]:
-    """Commit the CDR and its delivery together; the second POST of the same CDR finds the first."""
-    existing = await _existing(inbound, cdr)
-    if existing is not None:
-        return existing, False
-    row = Cdr(
+def _row(inbound: Inbound, cdr: CDR, emsp: PartyRef, emsp_fk: int, oicp: tuple[str, str] | None) -> Cdr:
+    return Cdr(
         protocol="ocpi",
         country_code=cdr.country_code.upper(),
         party_id=cdr.party_id.upper(),
@@ -122,39 +105,26 @@ async def _store(
         session_id=oicp[0] if oicp else cdr.session_id,
         oicp_body=oicp[1] if oicp else None,
     )
-    kind = OICP_CDR_DELIVERY if oicp else CDR_DELIVERY
-    try:
-        async with inbound.ctx.db.transaction() as session:
-            session.add(row)
-            await session.flush()
-            outbox.enqueue(session, kind, {"cdr": row.id}, party_fk=emsp_fk, line=outbox.cdr_line(row))
-            await book_cdr(session, row, inbound.ctx.settings)  # the money side commits with the CDR
-    except IntegrityError:
-        existing = await _existing(inbound, cdr)
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
 
 
 # --- delivery to the eMSP (outbox) -------------------------------------------------------------------
 
 
-async def deliver(ctx: OcpiContext, item: OutboxItem) -> None:
-    """Push one stored CDR to its eMSP; raise Retry while that is not possible yet."""
+async def deliver(ctx: OcpiContext, item: OutboxItem) -> Finish | None:
+    """Push one stored CDR to its eMSP; raise Retry while that is not possible yet. The CDR's new state is
+    written with the outbox's own mark of the item (one transaction)."""
     async with ctx.db.session() as session:
         row = await session.get(Cdr, int(item.payload["cdr"]))
         party = await session.get(Party, row.emsp_party_fk) if row and row.emsp_party_fk else None
     if row is None or row.delivery != PENDING:
-        return
+        return None
     if party is None or party.status != ConnectionStatus.CONNECTED:
-        await _retry_or_stop(ctx, row, f"eMSP {row.emsp_country_code}-{row.emsp_party_id} is not connected")
+        return _retry_or_stop(ctx, row, f"eMSP {row.emsp_country_code}-{row.emsp_party_id} is not connected")
     assert party is not None and party.id is not None
     connection = await connection_of(ctx, party.id)
     url = find_endpoint(connection.endpoints, "cdrs", "RECEIVER") if connection else None
     if connection is None or url is None:
-        await settle(ctx, row, PULL_ONLY)  # an offline eMSP pulls its CDRs (GET on the hub)
-        return
+        return marked(row, PULL_ONLY)  # an offline eMSP pulls its CDRs (GET on the hub)
     try:
         reply = await send(
             ctx,
@@ -166,33 +136,46 @@ async def deliver(ctx: OcpiContext, item: OutboxItem) -> None:
             body=row.body.encode("utf-8"),
         )
     except HubError as exc:
-        await _retry_or_stop(ctx, row, str(exc))
+        return _retry_or_stop(ctx, row, str(exc))
     if reply.status < 300 and reply.status_code == 1000:
-        await settle(ctx, row, DELIVERED, location=reply.headers.get("Location"))
         log.info("cdr.delivered", cdr=row.cdr_id, emsp=f"{row.emsp_country_code}-{row.emsp_party_id}")
-    elif reply.status >= 500 or reply.status_code is None or reply.status_code >= 3000:
-        await _retry_or_stop(ctx, row, f"eMSP answered HTTP {reply.status}, OCPI {reply.status_code}")
-    else:
-        # The eMSP refused the CDR itself (2xxx): sending it again will not change its mind.
-        await settle(ctx, row, REJECTED)
-        log.error("cdr.rejected", cdr=row.cdr_id, http=reply.status, ocpi=reply.status_code)
+        return marked(row, DELIVERED, location=reply.headers.get("Location"))
+    if reply.status >= 500 or reply.status_code is None or reply.status_code >= 3000:
+        return _retry_or_stop(ctx, row, f"eMSP answered HTTP {reply.status}, OCPI {reply.status_code}")
+    # The eMSP refused the CDR itself (2xxx): sending it again will not change its mind.
+    log.error("cdr.rejected", cdr=row.cdr_id, http=reply.status, ocpi=reply.status_code)
+    return marked(row, REJECTED)
 
 
-async def _retry_or_stop(ctx: OcpiContext, row: Cdr, reason: str) -> None:
+def _retry_or_stop(ctx: OcpiContext, row: Cdr, reason: str) -> Finish:
     if ctx.settings.ocpi.cdr_retry:
         raise Retry(reason)
-    await settle(ctx, row, PULL_ONLY)
     log.info("cdr.not_retried", cdr=row.cdr_id, reason=reason)
+    return marked(row, PULL_ONLY)
+
+
+def marked(row: Cdr, state: str, *, location: str | None = None) -> Finish:
+    """The CDR's new delivery state, written in the transaction that marks its outbox item done."""
+    cdr_fk = row.id
+
+    async def write(session: AsyncSession) -> None:
+        await _set_state(session, cdr_fk, state, location)
+
+    return write
 
 
 async def settle(ctx: OcpiContext, row: Cdr, state: str, *, location: str | None = None) -> None:
     async with ctx.db.transaction() as session:
-        stored = await session.get(Cdr, row.id)
-        assert stored is not None
-        stored.delivery = state
-        if state == DELIVERED:
-            stored.delivered_at = utcnow()
-            stored.emsp_location = location
+        await _set_state(session, row.id, state, location)
+
+
+async def _set_state(session: AsyncSession, cdr_fk: int | None, state: str, location: str | None) -> None:
+    stored = await session.get(Cdr, cdr_fk)
+    assert stored is not None
+    stored.delivery = state
+    if state == DELIVERED:
+        stored.delivered_at = utcnow()
+        stored.emsp_location = location
 
 
 async def dead(ctx: OcpiContext, item: OutboxItem) -> None:

@@ -10,6 +10,7 @@ from hub.cache import TtlCache
 from hub.config import Settings
 from hub.crypto import Vault
 from hub.limits import RateLimiter
+from hub.ocpi.cdr_writer import CdrWriter
 from hub.ocpi.client import OcpiClient
 from hub.store.db import Database
 
@@ -29,6 +30,7 @@ class OcpiContext:
     connections: TtlCache[int, Any] = field(init=False)
     targets: TtlCache[Any, Any] = field(init=False)
     limiter: RateLimiter = field(init=False)
+    cdr_writer: CdrWriter = field(init=False)  # group commit of CDR POSTs
 
     def __post_init__(self) -> None:
         ocpi = self.settings.ocpi
@@ -39,6 +41,7 @@ class OcpiContext:
         object.__setattr__(self, "tokens", TtlCache(ttl))
         object.__setattr__(self, "connections", TtlCache(ttl))
         object.__setattr__(self, "targets", TtlCache(ttl))
+        object.__setattr__(self, "cdr_writer", CdrWriter(self.db, self.settings))
 
     def forget(self, party_fk: int | None = None) -> None:
         """This process changed a platform's tokens, status or connection: stop using what it remembered."""

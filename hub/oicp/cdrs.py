@@ -228,17 +228,16 @@ async def reprice(db: Database, settings: Settings, cdr_pk: int) -> bool:
 # --- delivery to an OICP EMP (outbox) ------------------------------------------------------------------
 
 
-async def deliver(ctx: OicpContext, item: OutboxItem) -> None:
+async def deliver(ctx: OicpContext, item: OutboxItem) -> outbox.Finish | None:
     """Forward one stored CDR to its OICP EMP on the same path (notes §6); Retry while it cannot."""
     async with ctx.db.session() as session:
         row = await session.get(Cdr, int(item.payload["cdr"]))
     if row is None or row.delivery != ocpi_delivery.PENDING or row.oicp_body is None:
-        return
+        return None
     link = await ctx.link(row.emsp_party_fk) if row.emsp_party_fk is not None else None
     operation = BY_NAME["eRoamingChargeDetailRecord"]
     if link is None or not link.offers(operation.service):
-        await ocpi_delivery.settle(ctx.ocpi, row, ocpi_delivery.PULL_ONLY)  # an offline EMP pulls (#8)
-        return
+        return ocpi_delivery.marked(row, ocpi_delivery.PULL_ONLY)  # an offline EMP pulls (#8)
     cpo = await directory.by_ref(ctx.db, _cpo_ref(row), Role.CPO)
     params = {"operatorID": cpo.oicp_id if cpo else f"{row.country_code}*{row.party_id}"}
     try:
@@ -247,14 +246,13 @@ async def deliver(ctx: OicpContext, item: OutboxItem) -> None:
         raise Retry(str(exc)) from exc
     ack = answer.get("Result")
     if ack is True:
-        await ocpi_delivery.settle(ctx.ocpi, row, ocpi_delivery.DELIVERED)
         log.info("oicp.cdr_delivered", session=row.cdr_id, emp=link.name)
-        return
+        return ocpi_delivery.marked(row, ocpi_delivery.DELIVERED)
     code = (answer.get("StatusCode") or {}).get("Code")
     if code in ("021", "001", "002", "310"):
         raise Retry(f"the EMP answered {code}")
-    await ocpi_delivery.settle(ctx.ocpi, row, ocpi_delivery.REJECTED)
     log.error("oicp.cdr_rejected", session=row.cdr_id, code=code)
+    return ocpi_delivery.marked(row, ocpi_delivery.REJECTED)
 
 
 def _cpo_ref(row: Cdr) -> PartyRef:

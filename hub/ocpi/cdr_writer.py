@@ -1,0 +1,148 @@
+"""Group commit of CDR POSTs: one transaction stores, queues and books every CDR that arrived meanwhile.
+
+A CDR is committed before its CPO hears yes, and that stays true: each POST waits for the commit that holds
+its own CDR. What changes under load is how many CDRs share a commit. While one batch commits, the CDRs that
+arrive queue up, and the next batch takes them all. It then does one look-up for the ones already stored,
+one insert each for the CDRs, their deliveries, their ledger entries and their postings, and one commit.
+SQLite has a single writer, and every transaction costs a round of statements. A batch pays that once,
+not once per CDR.
+
+If a batch breaks on a CDR that another worker stored between its look-up and its insert (PostgreSQL, two
+workers, the same CDR at once), the batch is rolled back whole and its CDRs are stored one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from hub import outbox
+from hub.config import Settings
+from hub.ledger.booking import book_new_cdrs
+from hub.store.db import Database
+from hub.store.models import Cdr
+
+Key = tuple[str, str, str]
+Stored = tuple[Cdr, bool]  # the stored row, and whether this POST created it
+
+
+@dataclass
+class _Pending:
+    row: Cdr
+    kind: str  # the outbox kind that delivers it
+    future: asyncio.Future[Stored]
+    taken: bool = field(default=False)
+
+    @property
+    def key(self) -> Key:
+        return (self.row.country_code, self.row.party_id, self.row.cdr_key)
+
+
+class CdrWriter:
+    """Stores CDRs in batches; :meth:`store` returns once the CDR is committed (or was already)."""
+
+    def __init__(self, db: Database, settings: Settings, *, max_batch: int = 256) -> None:
+        self._db = db
+        self._settings = settings
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._turn = asyncio.Lock()
+        self.batches = 0  # transactions committed or tried (the metrics' and tests' view of the grouping)
+
+    async def store(self, row: Cdr, kind: str) -> Stored:
+        pending = _Pending(row, kind, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        async with self._turn:
+            while not pending.taken:
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                for taken in batch:
+                    taken.taken = True
+                # Shielded: a POST whose client went away must not abandon the others' commit half-way.
+                await asyncio.shield(asyncio.ensure_future(self._commit(batch)))
+        return await pending.future
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        self.batches += 1
+        try:
+            results = await self._store_batch(batch)
+        except IntegrityError:
+            for pending in batch:
+                await self._settle_alone(pending)
+            return
+        except Exception as exc:  # e.g. the database is locked or full: every POST of the batch hears it
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            return
+        for pending, result in zip(batch, results, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(result)
+
+    async def _store_batch(self, batch: list[_Pending]) -> list[Stored]:
+        results: list[Stored] = []
+        async with self._db.transaction() as session:
+            known = await _stored(session, {pending.key for pending in batch})
+            new: dict[Key, _Pending] = {}
+            for pending in batch:
+                if pending.key in known:
+                    results.append((known[pending.key], False))
+                elif pending.key in new:  # the same CDR twice in one batch: the second is a re-POST
+                    results.append((new[pending.key].row, False))
+                else:
+                    new[pending.key] = pending
+                    session.add(pending.row)
+                    results.append((pending.row, True))
+            if new:
+                await self._queue_and_book(session, list(new.values()))
+        return results
+
+    async def _settle_alone(self, pending: _Pending) -> None:
+        try:
+            result = await self._store_one(pending)
+        except Exception as exc:
+            if not pending.future.done():
+                pending.future.set_exception(exc)
+            return
+        if not pending.future.done():
+            pending.future.set_result(result)
+
+    async def _store_one(self, pending: _Pending) -> Stored:
+        row = Cdr(**pending.row.model_dump(exclude={"id"}))  # not the rolled-back batch's object
+        try:
+            async with self._db.transaction() as session:
+                known = await _stored(session, {pending.key})
+                if pending.key in known:
+                    return known[pending.key], False
+                session.add(row)
+                await self._queue_and_book(session, [_Pending(row, pending.kind, pending.future)])
+        except IntegrityError:
+            async with self._db.session() as session:
+                known = await _stored(session, {pending.key})
+            if pending.key not in known:
+                raise
+            return known[pending.key], False
+        return row, True
+
+    async def _queue_and_book(self, session: AsyncSession, pendings: list[_Pending]) -> None:
+        await session.flush()
+        for pending in pendings:
+            outbox.enqueue(
+                session,
+                pending.kind,
+                {"cdr": pending.row.id},
+                party_fk=pending.row.emsp_party_fk,
+                line=outbox.cdr_line(pending.row),
+            )
+        await book_new_cdrs(session, [pending.row for pending in pendings], self._settings)
+
+
+async def _stored(session: AsyncSession, keys: set[Key]) -> dict[Key, Cdr]:
+    query = select(Cdr).where(tuple_(col(Cdr.country_code), col(Cdr.party_id), col(Cdr.cdr_key)).in_(keys))
+    return {
+        (row.country_code, row.party_id, row.cdr_key): row for row in (await session.execute(query)).scalars()
+    }

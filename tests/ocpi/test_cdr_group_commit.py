@@ -1,0 +1,80 @@
+"""Group commit of CDR POSTs (hub/ocpi/cdr_writer.py): concurrent POSTs share transactions, and every CDR is
+still stored, queued and booked exactly once, duplicates and races included."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.keys import DB, OCPI
+from hub.ocpi import cdr_writer
+from hub.store.models import Cdr, JournalEntry, OutboxItem
+from tests.ocpi.conftest import PlatformFactory, RunningHub, connected, eventually
+from tests.ocpi.examples import cdr_of
+from tests.ocpi.test_cdrs import stored
+
+
+async def counts(hub: RunningHub) -> tuple[int, int, int]:
+    async with hub.app[DB].session() as session:
+        cdrs = (await session.execute(select(func.count()).select_from(Cdr))).scalar_one()
+        entries = (await session.execute(select(func.count()).select_from(JournalEntry))).scalar_one()
+        queued = (
+            await session.execute(
+                select(func.count()).select_from(OutboxItem).where(OutboxItem.kind == "cdr")
+            )
+        ).scalar_one()
+    return cdrs, entries, queued
+
+
+async def test_concurrent_posts_share_commits_and_each_cdr_is_kept_once(
+    hub: RunningHub, platform: PlatformFactory
+) -> None:
+    emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    writer = hub.app[OCPI].cdr_writer
+    before = writer.batches
+    ids = [f"G{n}" for n in range(40)] + ["G1", "G2", "G1"]  # three re-POSTs among them, at the same time
+    answers = await asyncio.gather(
+        *(cpo.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id=cdr_id)) for cdr_id in ids)
+    )
+    assert all(answer.status_code == 1000 for answer in answers)
+    assert sorted(answer.status for answer in answers) == [200] * 3 + [201] * 40
+    locations: dict[str, set[str]] = {}
+    for cdr_id, answer in zip(ids, answers, strict=True):
+        locations.setdefault(cdr_id, set()).add(answer.headers["Location"])
+    assert all(len(found) == 1 for found in locations.values())  # a re-POST gets the first one's Location
+    assert writer.batches - before < len(ids)  # grouped: fewer transactions than POSTs
+    assert await counts(hub) == (40, 40, 40)  # stored, booked and queued once each
+    await eventually(lambda: len(emsp.store.cdrs) == 40, timeout=10)
+    assert all(count == 1 for count in emsp.store.cdr_posts.values())
+
+
+async def test_a_cdr_stored_by_another_worker_mid_batch_does_not_lose_the_rest(
+    hub: RunningHub, platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    first = await cpo.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id="RACE"))
+    assert first.status == 201
+    real = cdr_writer._stored
+    blind = {"calls": 0}
+
+    async def misses_the_first_time(session: Any, keys: Any) -> Any:
+        # As if another worker committed RACE between this batch's look-up and its insert.
+        blind["calls"] += 1
+        return {} if blind["calls"] == 1 else await real(session, keys)
+
+    monkeypatch.setattr(cdr_writer, "_stored", misses_the_first_time)
+    answers = await asyncio.gather(
+        *(
+            cpo.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id=cdr_id))
+            for cdr_id in ("RACE", "NEW1", "NEW2")
+        )
+    )
+    assert [answer.status for answer in answers] == [200, 201, 201]  # the batch failed whole, then one by one
+    assert answers[0].headers["Location"] == first.headers["Location"]
+    assert sorted(row.cdr_id for row in await stored(hub)) == ["NEW1", "NEW2", "RACE"]
+    assert await counts(hub) == (3, 3, 3)
