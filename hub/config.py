@@ -39,6 +39,10 @@ class DatabaseSettings(_Section):
     busy_timeout: float = Field(
         default=30.0, gt=0, description="SQLite: seconds to wait for another process's write lock"
     )
+    sqlite_on_loop: bool = Field(
+        default=True,
+        description="SQLite: run statements on the event loop's thread, not one thread hop each (faster)",
+    )
 
     @field_validator("url")
     @classmethod

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -28,7 +30,10 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         wait = settings.busy_timeout
-        engine = create_async_engine(url, echo=settings.echo, connect_args={"timeout": wait})
+        connect_args: dict[str, Any] = {"timeout": wait}
+        if settings.sqlite_on_loop:
+            connect_args["async_creator_fn"] = _on_loop_connect
+        engine = create_async_engine(url, echo=settings.echo, connect_args=connect_args)
         event.listen(
             engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(wait * 1000))
         )
@@ -76,6 +81,33 @@ def _server_away(context: ExceptionContext) -> BaseException | None:
             connection_invalidated=context.is_disconnect,
         )
     return None
+
+
+class _OnLoopConnection(aiosqlite.Connection):
+    """aiosqlite whose statements run on the event loop's thread (connecting and closing still use its own).
+
+    An aiosqlite statement is two thread hops, and under load each hop waits for the GIL while the loop's
+    thread runs Python: the hub then sits idle between statements. Run in place, a statement on a local
+    SQLite file (WAL, no fsync per commit) takes microseconds. The price: a write that meets another
+    process's lock holds the loop until the lock goes or ``busy_timeout`` ends (then HTTP 503).
+    """
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None or not self._running:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return fn(*args, **kwargs)
+
+
+def _on_loop_connect(database: Any, *, iter_chunk_size: int = 64, **kwargs: Any) -> aiosqlite.Connection:
+    """What ``aiosqlite.connect`` does, for :class:`_OnLoopConnection` (created on aiosqlite's thread,
+    used on the loop's: hence ``check_same_thread=False``; the pool lends a connection to one user)."""
+    kwargs["check_same_thread"] = False
+
+    def connector() -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
+        return connection
+
+    return _OnLoopConnection(connector, iter_chunk_size)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
