@@ -138,4 +138,7 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
         if scheme.lower() != "bearer" or not same_secret(presented.strip(), request.app[ADMIN_TOKEN]):
             log.warning("security.admin_unauthenticated", method=request.method, path=request.path)
             raise errors.NotAuthenticated("the admin API needs 'Authorization: Bearer <operator token>'")
+        for name, value in request.query.items():  # no text column takes a NUL (PostgreSQL refuses it)
+            if "\x00" in name or "\x00" in value:
+                raise errors.InvalidParameters(f"query parameter {name!r} holds a NUL character", field=name)
     return await handler(request)

@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from aiohttp import web
 from sqlalchemy import select
 from sqlmodel import col
@@ -22,6 +23,8 @@ from hub.keys import DB, OCPI, SETTINGS
 from hub.store.models import CredentialToken, Party
 from hub.store.types import utcnow
 from hub.traffic import CALLER_PARTY
+
+log = structlog.get_logger("hub.ocpi.auth")
 
 TOKEN_A = "A"  # noqa: S105 - a token kind, not a secret
 TOKEN_C = "C"  # noqa: S105
@@ -69,16 +72,16 @@ async def authenticate(request: web.Request) -> Caller:
         request.headers.get("Authorization", ""), accept_raw=settings.ocpi.accept_raw_tokens
     )
     if not readings:
-        raise NotAuthenticated("missing 'Authorization: Token <credentials token>' header")
+        raise _refused(request, "missing 'Authorization: Token <credentials token>' header")
     hashes = {hash_token(token): token for token in readings}
     ctx = request.app[OCPI]
     found = await ctx.tokens.get(tuple(sorted(hashes)), lambda: _lookup(request, list(hashes)))
     if found is None:
-        raise NotAuthenticated("unknown credentials token")
+        raise _refused(request, "unknown credentials token")
     token, status = found
     request[CALLER_PARTY] = token.party_fk
     if token.expires_at is not None and token.expires_at <= utcnow():
-        raise NotAuthenticated("this credentials token has expired")
+        raise _refused(request, "this credentials token has expired")
     assert token.id is not None
     return Caller(
         party_fk=token.party_fk,
@@ -89,6 +92,19 @@ async def authenticate(request: web.Request) -> Caller:
         status=status,
         expires_at=token.expires_at,
     )
+
+
+def _refused(request: web.Request, reason: str) -> NotAuthenticated:
+    """A credentials refusal, logged as a security event (the reason and the platform if known, never the
+    token)."""
+    log.warning(
+        "security.credentials_refused",
+        method=request.method,
+        path=request.path,
+        platform=request.get(CALLER_PARTY),
+        reason=reason,
+    )
+    return NotAuthenticated(reason)
 
 
 async def _lookup(request: web.Request, hashes: list[str]) -> tuple[CredentialToken, str] | None:
@@ -107,9 +123,9 @@ async def registered_caller(request: web.Request) -> Caller:
     """A platform that completed registration and holds a live token C: what functional modules require."""
     caller = await authenticate(request)
     if caller.kind == TOKEN_A:
-        raise NotAuthenticated("token A opens only the versions and credentials endpoints")
+        raise _refused(request, "token A opens only the versions and credentials endpoints")
     if caller.revoked:
-        raise NotAuthenticated("this credentials token is no longer valid")
+        raise _refused(request, "this credentials token is no longer valid")
     return caller
 
 
@@ -117,5 +133,5 @@ async def versions_caller(request: web.Request) -> Caller:
     """Versions may be read with token A (to register) or a live token C."""
     caller = await authenticate(request)
     if caller.revoked:
-        raise NotAuthenticated("this credentials token is no longer valid")
+        raise _refused(request, "this credentials token is no longer valid")
     return caller

@@ -203,6 +203,8 @@ async def location_get(inbound: Inbound) -> web.StreamResponse:
     """Only the CPO that posted the CDR may read it back; the eMSP's copy when it has one."""
     async with inbound.ctx.db.session() as session:
         row = (await session.execute(select(Cdr).where(col(Cdr.location_id) == inbound.segments[0]))).scalar()
+    if row is not None and row.cpo_party_fk != inbound.caller.party_fk:
+        log.warning("security.cdr_read_refused", platform=inbound.caller.party_fk, cdr=row.id)
     if row is None or row.cpo_party_fk != inbound.caller.party_fk:
         raise NotFound("no such CDR for this platform")
     emsp = PartyRef(country_code=row.emsp_country_code, party_id=row.emsp_party_id)

@@ -97,7 +97,7 @@ async def partner_for_peer_cert(
 
 
 def _refuse(reason: str, print_: str, message: str) -> NoReturn:
-    log.info("pki.peer_refused", reason=reason, fingerprint=print_)
+    log.warning("security.certificate_refused", reason=reason, fingerprint=print_)
     raise NotAuthenticated(message)
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from hub.store.models import Cdr
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected, eventually
@@ -54,8 +55,12 @@ async def test_only_the_posting_cpo_reads_a_cdr_location(hub: RunningHub, platfo
     cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
     other = await connected(hub, platform, ("NL", "CPB", "CPO"))
     location = (await cpo.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA")))).headers["Location"]
-    refused = await other.get_cdr(location, to=("DE", "EMA"))
+    with capture_logs() as logs:
+        refused = await other.get_cdr(location, to=("DE", "EMA"))
     assert refused.status == 404
+    assert [entry["event"] for entry in logs if entry["event"].startswith("security.")] == [
+        "security.cdr_read_refused"
+    ]
 
 
 async def test_emsp_offline_then_back_receives_everything_once(
@@ -143,8 +148,11 @@ async def test_refused_cdrs_are_not_stored(
     emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
     cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
     await connected(hub, platform, ("NL", "CPB", "CPO"))
-    refused = await cpo.post_cdr({**cdr_of(("NL", "CPA"), ("DE", "EMA")), **change})
+    with capture_logs() as logs:
+        refused = await cpo.post_cdr({**cdr_of(("NL", "CPA"), ("DE", "EMA")), **change})
     assert refused.status_code == status_code
+    if change.get("party_id") == "CPB":  # another CPO's party id: a security event
+        assert any(entry["event"] == "security.cdr_owner_refused" for entry in logs)
     assert message in refused.body["status_message"]
     assert await stored(hub) == []
     await hub.settle()

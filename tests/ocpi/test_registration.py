@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from hub.errors import ClientApiUnusable
 from hub.keys import OCPI
@@ -54,9 +55,10 @@ async def test_token_a_cannot_be_reused(hub: RunningHub, platform: PlatformFacto
     assert view.token_a
     await (await platform(("NL", "CPA", "CPO"))).register(hub.versions_url, view.token_a)
     intruder = await platform(("NL", "CPA", "CPO"))
-    with pytest.raises(RegistrationFailed) as caught:
+    with capture_logs() as logs, pytest.raises(RegistrationFailed) as caught:
         await intruder.register(hub.versions_url, view.token_a)
     assert caught.value.response is None or caught.value.response.status == 401
+    assert any(entry["event"] == "security.credentials_refused" for entry in logs)
 
 
 @pytest.mark.parametrize(
@@ -162,8 +164,12 @@ async def test_expired_grace_token_is_refused(hub: RunningHub, platform: Platfor
         for token in (await session.execute(select(CredentialToken))).scalars():
             if token.expires_at is not None:
                 token.expires_at = utcnow() - timedelta(seconds=1)
-    status, body, _ = await hub.get("/ocpi/2.2.1/hubclientinfo", token=old_token)
+    with capture_logs() as logs:
+        status, body, _ = await hub.get("/ocpi/2.2.1/hubclientinfo", token=old_token)
     assert status == 401 and "expired" in body["status_message"]
+    refusals = [entry for entry in logs if entry["event"] == "security.credentials_refused"]
+    assert [entry["reason"] for entry in refusals] == ["this credentials token has expired"]
+    assert all(old_token not in str(entry) for entry in logs)  # the token itself is never logged
 
 
 async def test_delete_unregisters_and_later_calls_get_405(hub: RunningHub, platform: PlatformFactory) -> None:

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from hub.store.models import Party
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
@@ -49,17 +50,19 @@ async def test_from_header_must_be_the_callers_own_party(hub: RunningHub, platfo
     cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
     location = owned_by(example("location_example.json"), "NL", "CPA")
     for spoofed in (("NL", "CPB"), ("XX", "NOB"), ("DE", "EMA")):
-        response = await cpo.call(
-            "PUT",
-            "locations",
-            "RECEIVER",
-            f"NL/CPA/{location['id']}",
-            json=location,
-            to=("DE", "EMA"),
-            from_=spoofed,
-        )
+        with capture_logs() as logs:
+            response = await cpo.call(
+                "PUT",
+                "locations",
+                "RECEIVER",
+                f"NL/CPA/{location['id']}",
+                json=location,
+                to=("DE", "EMA"),
+                from_=spoofed,
+            )
         assert response.status_code == 2001
         assert "not a party of this platform" in response.body["status_message"]
+        assert any(entry["event"] == "security.from_header_refused" for entry in logs)
     assert not [r for r in emsp.received if r.module == "locations"]  # nothing was forwarded
     assert other_cpo.violations == []
 
