@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import uuid
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -101,6 +103,22 @@ class HubProcess:
         """How many log lines of every run of this process name ``event`` (e.g. ``http.unexpected_error``)."""
         needle = f'"event": "{event}"'
         return sum(log.read_text(errors="replace").count(needle) for log in self.logs if log.exists())
+
+
+def hub_env(db_url: str, port: int) -> dict[str, str]:
+    """A hub process's environment for the fault scenarios: its database and URL, secrets every worker and
+    the CLI share (README), JSON logs, and a short lease and back-off so recovery shows within seconds."""
+    return {
+        **os.environ,
+        "ROAMHUB_DATABASE_URL": db_url,
+        "ROAMHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "ROAMHUB_ADMIN_TOKEN": "fault-operator-token",
+        "ROAMHUB_SECURITY_SECRET_KEY": Fernet.generate_key().decode(),
+        "ROAMHUB_LOG_FORMAT": "json",
+        "ROAMHUB_OUTBOX_LEASE": "2",
+        "ROAMHUB_OUTBOX_BACKOFF_BASE": "0.1",
+        "ROAMHUB_OUTBOX_POLL_INTERVAL": "0.1",
+    }
 
 
 async def admit(env: dict[str, str], cwd: Path, pid: str, role: str) -> dict[str, Any]:

@@ -8,13 +8,12 @@ least once; the eMSP's store, keyed by CDR id, is the receiver's de-duplicated v
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from hub.simulators.ocpi import OcpiPlatform
-from tests.faults.procs import HubProcess, admit, delivered_ids, flood, kept
+from tests.faults.procs import HubProcess, admit, delivered_ids, flood, hub_env, kept
 from tests.ocpi.conftest import eventually, free_port
 
 
@@ -23,15 +22,7 @@ async def test_kill_9_during_a_cdr_flood_loses_nothing(
 ) -> None:
     port = free_port()
     db_url = f"sqlite+aiosqlite:///{tmp_path}/hub.db"
-    env = {
-        **os.environ,
-        "ROAMHUB_DATABASE_URL": db_url,
-        "ROAMHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "ROAMHUB_LOG_FORMAT": "json",
-        "ROAMHUB_OUTBOX_LEASE": "2",
-        "ROAMHUB_OUTBOX_BACKOFF_BASE": "0.1",
-        "ROAMHUB_OUTBOX_POLL_INTERVAL": "0.1",
-    }
+    env = hub_env(db_url, port)
     cpo_party = await admit(env, tmp_path, "CPA", "CPO")
     emsp_party = await admit(env, tmp_path, "EMA", "EMSP")
     hub = HubProcess(tmp_path, env, port)

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from hub.simulators.ocpi import OcpiPlatform
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
-from tests.faults.procs import HubProcess, admit, delivered_ids, flood, kept, postgres_database
+from tests.faults.procs import HubProcess, admit, delivered_ids, flood, hub_env, kept, postgres_database
 from tests.ocpi.conftest import eventually, free_port
 
 pytestmark = [
@@ -117,17 +116,7 @@ async def test_a_postgres_restart_under_a_cdr_flood_loses_nothing(
     port = free_port()
     loop = asyncio.get_running_loop()
     async with postgres_database() as db_url:
-        env = {
-            **os.environ,
-            "ROAMHUB_DATABASE_URL": db_url,
-            "ROAMHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "ROAMHUB_ADMIN_TOKEN": "fault-operator-token",
-            "ROAMHUB_SECURITY_SECRET_KEY": Fernet.generate_key().decode(),
-            "ROAMHUB_LOG_FORMAT": "json",
-            "ROAMHUB_OUTBOX_LEASE": "2",
-            "ROAMHUB_OUTBOX_BACKOFF_BASE": "0.1",
-            "ROAMHUB_OUTBOX_POLL_INTERVAL": "0.1",
-        }
+        env = hub_env(db_url, port)
         cpo_party = await admit(env, tmp_path, "CPA", "CPO")  # migrates the empty database
         emsp_party = await admit(env, tmp_path, "EMA", "EMSP")
         hub = HubProcess(tmp_path, env, port)

@@ -10,16 +10,14 @@ is then started again and rejoins. Every CDR that got a yes must be stored once,
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from hub.simulators.ocpi import OcpiPlatform
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
-from tests.faults.procs import HubProcess, admit, delivered_ids, flood, kept, postgres_database
+from tests.faults.procs import HubProcess, admit, delivered_ids, flood, hub_env, kept, postgres_database
 from tests.ocpi.conftest import eventually, free_port
 
 pytestmark = [
@@ -34,18 +32,7 @@ async def test_kill_9_of_one_of_two_workers_loses_nothing(
 ) -> None:
     port = free_port()
     async with postgres_database() as db_url:
-        env = {
-            **os.environ,
-            "ROAMHUB_DATABASE_URL": db_url,
-            "ROAMHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            # Every worker needs the same secrets (README); the CLI below must not make its own either.
-            "ROAMHUB_ADMIN_TOKEN": "fault-operator-token",
-            "ROAMHUB_SECURITY_SECRET_KEY": Fernet.generate_key().decode(),
-            "ROAMHUB_LOG_FORMAT": "json",
-            "ROAMHUB_OUTBOX_LEASE": "2",
-            "ROAMHUB_OUTBOX_BACKOFF_BASE": "0.1",
-            "ROAMHUB_OUTBOX_POLL_INTERVAL": "0.1",
-        }
+        env = hub_env(db_url, port)
         # The CLI migrates the empty database, once, before any worker starts.
         cpo_party = await admit(env, tmp_path, "CPA", "CPO")
         emsp_party = await admit(env, tmp_path, "EMA", "EMSP")
