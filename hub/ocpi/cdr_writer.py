@@ -52,7 +52,7 @@ class CdrWriter:
         self._max_batch = max_batch
         self._queue: list[_Pending] = []
         self._turn = asyncio.Lock()
-        self.batches = 0  # transactions committed or tried (the metrics' and tests' view of the grouping)
+        self.batches = 0  # batch transactions tried: how many POSTs shared one shows in the tests
 
     async def store(self, row: Cdr, kind: str) -> Stored:
         pending = _Pending(row, kind, asyncio.get_running_loop().create_future())

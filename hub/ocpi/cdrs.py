@@ -164,11 +164,6 @@ def marked(row: Cdr, state: str, *, location: str | None = None) -> Finish:
     return write
 
 
-async def settle(ctx: OcpiContext, row: Cdr, state: str, *, location: str | None = None) -> None:
-    async with ctx.db.transaction() as session:
-        await _set_state(session, row.id, state, location)
-
-
 async def _set_state(session: AsyncSession, cdr_fk: int | None, state: str, location: str | None) -> None:
     stored = await session.get(Cdr, cdr_fk)
     assert stored is not None
