@@ -115,6 +115,9 @@ def _row(entry: TrafficEntry) -> dict[str, Any]:
     return row
 
 
+_INSERT = insert(TrafficRecord)
+
+
 class TrafficRecorder:
     """Buffers entries in memory and writes them in batches from one background task per process."""
 
@@ -207,7 +210,9 @@ class TrafficRecorder:
     async def _write(self, batch: list[TrafficEntry]) -> bool:
         try:
             async with self._db.transaction() as session:
-                await session.execute(insert(TrafficRecord).values([_row(entry) for entry in batch]))
+                # One statement with a list of parameter sets: compiled once and cached, run as the
+                # driver's executemany (a VALUES list per batch would be compiled anew every time).
+                await session.execute(_INSERT, [_row(entry) for entry in batch])
         except Exception as exc:
             self._failed(batch, exc)
             return False
