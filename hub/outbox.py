@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import exists, or_, select, text, update
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -27,7 +27,7 @@ from sqlmodel import col
 from hub.background import stop_gracefully
 from hub.store.db import Database, is_sqlite
 from hub.store.models import Cdr, OutboxItem
-from hub.store.types import utcnow
+from hub.store.types import UTCDateTime, utcnow
 
 log = structlog.get_logger("hub.outbox")
 
@@ -86,6 +86,40 @@ def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelt
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
+def _claim_query(kinds: list[str], *, sparing: bool) -> Select[OutboxItem]:
+    """Due items of ``kinds`` in id order, none behind an undone item of its line that is not due.
+
+    Built once per dispatcher with bound parameters (``now``, ``limit``, and with ``sparing`` the
+    ``saturated`` partners whose items are skipped): the claim runs on every wake, and constructing the
+    expression anew each time cost more than the query itself.
+    """
+    now = bindparam("now", type_=UTCDateTime())
+    earlier = aliased(OutboxItem)
+    waiting = exists().where(  # an earlier item of the line is undone and not due: wait behind it
+        col(earlier.line) == col(OutboxItem.line),
+        col(earlier.id) < col(OutboxItem.id),
+        col(earlier.delivered_at).is_(None),
+        col(earlier.dead_at).is_(None),
+        col(earlier.available_at) > now,
+    )
+    query = (
+        select(OutboxItem)
+        .where(col(OutboxItem.delivered_at).is_(None), col(OutboxItem.dead_at).is_(None))
+        .where(col(OutboxItem.available_at) <= now)
+        .where(col(OutboxItem.kind).in_(kinds))
+        .where(or_(col(OutboxItem.line).is_(None), ~waiting))
+        .order_by(col(OutboxItem.id))
+        .limit(bindparam("limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+    )
+    if sparing:
+        saturated = bindparam("saturated", type_=Integer(), expanding=True)
+        query = query.where(
+            or_(col(OutboxItem.party_fk).is_(None), col(OutboxItem.party_fk).not_in(saturated))
+        )
+    return query
+
+
 class Dispatcher:
     """Claims due items under a lease, works them outside any transaction, records the outcome.
 
@@ -131,6 +165,8 @@ class Dispatcher:
         self._busy: dict[int | None, int] = {}  # items in flight per partner
         self._groups: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._claim_all = _claim_query(list(self._handlers), sparing=False)
+        self._claim_sparing = _claim_query(list(self._handlers), sparing=True)
 
     def wake(self) -> None:
         """Something was just enqueued in this process: do not wait for the next poll."""
@@ -213,30 +249,12 @@ class Dispatcher:
             if self._postgres:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
             now = utcnow()
-            earlier = aliased(OutboxItem)
-            waiting = exists().where(  # an earlier item of the line is undone and not due: wait behind it
-                col(earlier.line) == col(OutboxItem.line),
-                col(earlier.id) < col(OutboxItem.id),
-                col(earlier.delivered_at).is_(None),
-                col(earlier.dead_at).is_(None),
-                col(earlier.available_at) > now,
-            )
-            query = (
-                select(OutboxItem)
-                .where(col(OutboxItem.delivered_at).is_(None), col(OutboxItem.dead_at).is_(None))
-                .where(col(OutboxItem.available_at) <= now)
-                .where(col(OutboxItem.kind).in_(list(self._handlers)))
-                .where(or_(col(OutboxItem.line).is_(None), ~waiting))
-                .order_by(col(OutboxItem.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
             saturated = [p for p, n in self._busy.items() if p is not None and n >= self._per_partner]
+            params: dict[str, Any] = {"now": now, "limit": limit}
             if saturated:
-                query = query.where(
-                    or_(col(OutboxItem.party_fk).is_(None), col(OutboxItem.party_fk).not_in(saturated))
-                )
-            items = list((await session.execute(query)).scalars())
+                params["saturated"] = saturated
+            query = self._claim_sparing if saturated else self._claim_all
+            items = list((await session.execute(query, params)).scalars())
             for item in items:
                 item.available_at = now + self._lease
                 item.attempts += 1

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -124,6 +125,9 @@ class Agreement(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_OUTBOX_PENDING = text("delivered_at IS NULL AND dead_at IS NULL")
+
+
 class OutboxItem(SQLModel, table=True):
     """Durable work for the hub's background dispatcher: committed with the change that caused it.
 
@@ -132,7 +136,19 @@ class OutboxItem(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_line_id", "line", "id"),)
+    # The claim reads undone items only; delivered and dead ones stay as the record, so the indexes it
+    # walks are partial: their size follows the work still to do, not the history (migration 0008).
+    __table_args__ = (
+        Index("ix_outbox_line_id", "line", "id"),
+        Index("ix_outbox_pending", "id", sqlite_where=_OUTBOX_PENDING, postgresql_where=_OUTBOX_PENDING),
+        Index(
+            "ix_outbox_pending_line",
+            "line",
+            "id",
+            sqlite_where=_OUTBOX_PENDING,
+            postgresql_where=_OUTBOX_PENDING,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)

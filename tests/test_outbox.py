@@ -1,0 +1,99 @@
+"""The dispatcher's claim, on both backends: its statement is built once with bound parameters, so these
+check that what it binds on each claim (the time, the room, the partners at their bound) still decides
+what is claimed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hub import outbox
+from hub.store.db import Database
+from hub.store.models import OutboxItem, Party
+from hub.store.types import utcnow
+
+
+async def parties(db: Database, count: int) -> list[int]:
+    async with db.transaction() as session:
+        rows = [Party(name=f"P{n}", protocol="ocpi") for n in range(count)]
+        session.add_all(rows)
+        await session.flush()
+        return [row.id for row in rows if row.id is not None]
+
+
+async def enqueue(db: Database, *items: tuple[int | None, str | None, str]) -> None:
+    async with db.transaction() as session:
+        for party, line, name in items:
+            outbox.enqueue(session, "job", {"name": name}, party_fk=party, line=line)
+
+
+async def rows(db: Database) -> dict[str, OutboxItem]:
+    async with db.session() as session:
+        found = (await session.execute(select(OutboxItem))).scalars()
+        return {row.payload["name"]: row for row in found}
+
+
+async def test_a_partner_at_its_bound_is_skipped_by_the_claim_and_the_others_go_on(db: Database) -> None:
+    slow, fast = await parties(db, 2)
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def handler(item: OutboxItem) -> None:
+        if item.party_fk == slow:
+            await release.wait()
+        done.append(item.payload["name"])
+
+    dispatcher = outbox.Dispatcher(db, {"job": handler}, per_partner=2, batch=2, poll_interval=0.05)
+    await enqueue(db, (slow, None, "s1"), (slow, None, "s2"), (slow, None, "s3"), (fast, None, "f1"))
+    await enqueue(db, (fast, None, "f2"), (None, None, "n1"))
+    dispatcher.start()
+    try:
+        for _ in range(200):
+            if {"f1", "f2", "n1"} <= set(done):
+                break
+            await asyncio.sleep(0.02)
+        assert sorted(done) == ["f1", "f2", "n1"]  # s1 and s2 hold the slow partner's two places
+        state = await rows(db)
+        assert state["s3"].attempts == 0  # never claimed while its partner was at the bound
+        assert state["s1"].attempts == state["s2"].attempts == 1
+        release.set()
+        for _ in range(200):
+            if len(done) == 6:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        release.set()
+        await dispatcher.stop()
+    state = await rows(db)
+    assert sorted(done) == ["f1", "f2", "n1", "s1", "s2", "s3"]
+    assert all(row.delivered_at is not None for row in state.values())
+
+
+async def test_the_claim_waits_behind_a_line_item_not_yet_due_and_respects_the_room(db: Database) -> None:
+    (party,) = await parties(db, 1)
+    await enqueue(db, (party, "L", "a"), (party, "L", "b"), (party, "M", "m1"), (party, "M", "m2"))
+    async with db.transaction() as session:
+        first = (await session.execute(select(OutboxItem).where(OutboxItem.line == "L"))).scalars().first()
+        assert first is not None
+        first.available_at = utcnow() + timedelta(hours=1)  # "a" is backing off: "b" must wait
+    dispatcher = outbox.Dispatcher(db, {"job": lambda item: asyncio.sleep(0)})
+    claimed = await dispatcher._claim(1)
+    assert [item.payload["name"] for item in claimed] == ["m1"]  # the room of one, in id order
+    claimed = await dispatcher._claim(10)
+    assert [item.payload["name"] for item in claimed] == []  # m2 behind m1's lease, b behind a
+    state = await rows(db)
+    assert state["b"].attempts == 0 and state["m2"].attempts == 0
+
+
+async def test_history_does_not_hide_due_items_from_the_claim(db: Database) -> None:
+    (party,) = await parties(db, 1)
+    await enqueue(db, *[(party, "L", f"old{n}") for n in range(300)])
+    async with db.transaction() as session:
+        for row in (await session.execute(select(OutboxItem))).scalars():
+            row.delivered_at = utcnow()
+    await enqueue(db, (party, "L", "new1"), (party, "L", "new2"))
+    dispatcher = outbox.Dispatcher(db, {"job": lambda item: asyncio.sleep(0)})
+    claimed = await dispatcher._claim(50)
+    assert [item.payload["name"] for item in claimed] == ["new1", "new2"]
