@@ -50,7 +50,9 @@ class RoutingCore:
 
     async def resolve(self, ref: PartyRef, *, prefer: Role | None = None) -> Target:
         """The admitted platform behind a party reference; 4001 when nobody answers to it."""
-        target: Target | None = await self._targets.get((ref, prefer), lambda: self._load(ref, prefer))
+        # Keyed by plain strings: hashing the pydantic reference on every request cost more than the look-up.
+        key = (ref.country_code, ref.party_id, prefer)
+        target: Target | None = await self._targets.get(key, lambda: self._load(ref, prefer))
         if target is None:
             raise UnknownReceiver(f"no party {ref} is known to the hub")
         return target

@@ -18,7 +18,7 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -103,15 +103,22 @@ _WIDTHS = {
 
 def _clean(value: str, width: int) -> str:
     # PostgreSQL text refuses NUL, and UTF-8 refuses the lone surrogates aiohttp uses for undecodable bytes.
+    if len(value) <= width and value.isascii() and "\x00" not in value:
+        return value  # the usual case, and no surrogate is ASCII
     text = value[:width].replace("\x00", "")
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+_FIELDS = tuple(field.name for field in fields(TrafficEntry))
+
+
 def _row(entry: TrafficEntry) -> dict[str, Any]:
-    row = asdict(entry)
+    # Not dataclasses.asdict: it deep-copies every value, and the recorder's flush writes every message.
+    row = {name: getattr(entry, name) for name in _FIELDS}
     for name, width in _WIDTHS.items():
-        if isinstance(row[name], str):
-            row[name] = _clean(row[name], width)
+        value = row[name]
+        if isinstance(value, str):
+            row[name] = _clean(value, width)
     return row
 
 

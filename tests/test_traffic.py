@@ -248,6 +248,14 @@ async def test_values_too_long_for_their_columns_are_cut_not_refused(db: Databas
     assert "\x00" not in view.path
 
 
+async def test_short_nul_and_undecodable_values_are_cleaned_and_unicode_kept(db: Database) -> None:
+    recorder = TrafficRecorder(db)
+    recorder.record(entry(0, path="/ocpi/\udcff/x", sender="A\x00B", correlation_id="Zürich-1"))
+    assert await recorder.flush() == 1
+    (view,) = await recent(db)
+    assert view.path == "/ocpi/?/x" and view.sender == "AB" and view.correlation_id == "Zürich-1"
+
+
 # --- inbound -------------------------------------------------------------------------------------------
 
 

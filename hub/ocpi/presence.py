@@ -124,8 +124,12 @@ class Presence:
             ):
                 set_status(session, party, wanted)
                 log.info("presence.status_changed", party=party_fk, status=wanted.value)
-        self._ctx.forget(party_fk)
-        self._ctx.wake()
+                changed = True
+            else:
+                changed = False
+        if changed:  # a check that changes nothing must not empty every worker's caches of tokens and routes
+            self._ctx.forget(party_fk)
+            self._ctx.wake()
 
     async def _ping(self, connection: OcpiConnection) -> bool:
         try:
