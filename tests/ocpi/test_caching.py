@@ -39,6 +39,72 @@ async def test_no_ttl_means_no_cache() -> None:
     assert len(calls) == 2
 
 
+async def test_concurrent_misses_share_one_load_and_a_caller_going_away_spares_the_rest() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        started.set()
+        await release.wait()
+        return 42
+
+    cache: TtlCache[str, int] = TtlCache(5)
+    first = asyncio.ensure_future(cache.get("k", load))
+    await started.wait()
+    others = [asyncio.ensure_future(cache.get("k", load)) for _ in range(15)]
+    await asyncio.sleep(0)
+    first.cancel()  # the request that began the load hangs up
+    release.set()
+    assert await asyncio.gather(*others) == [42] * 15
+    assert loads == 1 and first.cancelled()
+    assert await cache.get("k", load) == 42 and loads == 1  # and it was remembered
+
+
+async def test_a_failed_load_reaches_every_waiter_and_is_not_remembered() -> None:
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        if calls == 1:
+            raise RuntimeError("database away")
+        return 7
+
+    cache: TtlCache[str, int] = TtlCache(5)
+    results = await asyncio.gather(*(cache.get("k", load) for _ in range(4)), return_exceptions=True)
+    assert [type(r) for r in results] == [RuntimeError] * 4 and calls == 1
+    assert await cache.get("k", load) == 7 and calls == 2
+
+
+async def test_a_value_loaded_across_a_forget_is_not_remembered() -> None:
+    started = asyncio.Event()
+    answers = [asyncio.Event(), asyncio.Event()]  # when the first and the second look-up answer
+    database = {"k": "before the change"}
+
+    async def load() -> str:
+        value, answer = database["k"], answers.pop(0)  # read first, answered later: a slow query
+        started.set()
+        await answer.wait()
+        return value
+
+    first, second = answers
+    cache: TtlCache[str, str] = TtlCache(5)
+    stale = asyncio.ensure_future(cache.get("k", load))
+    await started.wait()
+    database["k"] = "after the change"
+    cache.forget()  # e.g. this worker suspended the party while the look-up was running
+    fresh = asyncio.ensure_future(cache.get("k", load))  # does not join the stale load
+    await asyncio.sleep(0.01)
+    second.set()
+    assert await fresh == "after the change"
+    first.set()  # the stale answer arrives last: it must not overwrite the fresh one
+    assert await stale == "before the change"
+    assert await cache.get("k", load) == "after the change"
+
+
 async def test_suspension_through_the_admin_api_takes_effect_at_once(
     hub: RunningHub, platform: PlatformFactory
 ) -> None:
