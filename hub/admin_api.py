@@ -36,6 +36,7 @@ async def list_parties(request: web.Request) -> web.Response:
 async def add_party(request: web.Request) -> web.Response:
     data = parse_model(parties.PartyCreate, await read_json(request))
     view = await parties.add_party(request.app[DB], request.app[SETTINGS], data)
+    request.app[OCPI].forget()  # an OICP partner is routable at once: this worker's roster must show it
     return _json(view, status=201)
 
 

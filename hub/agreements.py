@@ -120,3 +120,15 @@ async def allows(db: Database, settings: Settings, cpo: PartyRef, emsp: PartyRef
         return True
     async with db.session() as session:
         return (await session.execute(select(col(Agreement.id)).where(_pair(cpo, emsp)))).first() is not None
+
+
+async def emsps_of(db: Database, settings: Settings, cpo: PartyRef) -> set[PartyRef] | None:
+    """The eMSPs this CPO has agreements with; None when the policy is open (every eMSP)."""
+    if settings.agreements == "open":
+        return None
+    query = select(col(Agreement.emsp_country_code), col(Agreement.emsp_party_id)).where(
+        col(Agreement.cpo_country_code) == cpo.country_code, col(Agreement.cpo_party_id) == cpo.party_id
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {PartyRef(country_code=country, party_id=party) for country, party in rows}

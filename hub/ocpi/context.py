@@ -28,6 +28,8 @@ class OcpiContext:
     # Per-process caches of the hot path (hub/cache.py): tokens, connections. Built from settings.
     tokens: TtlCache[Any, Any] = field(init=False)
     connections: TtlCache[int, Any] = field(init=False)
+    # Every admitted party in a role (hub/oicp/directory.py): OICP AuthorizeStart reads it on every call.
+    roster: TtlCache[Any, Any] = field(init=False)
     targets: TtlCache[Any, Any] = field(init=False)
     limiter: RateLimiter = field(init=False)
     cdr_writer: CdrWriter = field(init=False)  # group commit of CDR POSTs
@@ -41,12 +43,14 @@ class OcpiContext:
         object.__setattr__(self, "tokens", TtlCache(ttl))
         object.__setattr__(self, "connections", TtlCache(ttl))
         object.__setattr__(self, "targets", TtlCache(ttl))
+        object.__setattr__(self, "roster", TtlCache(ttl))
         object.__setattr__(self, "cdr_writer", CdrWriter(self.db, self.settings))
 
     def forget(self, party_fk: int | None = None) -> None:
         """This process changed a platform's tokens, status or connection: stop using what it remembered."""
         self.tokens.forget()
         self.targets.forget()
+        self.roster.forget()
         self.connections.forget(party_fk)
 
     def url(self, path: str) -> str:

@@ -114,7 +114,8 @@ def _only(identification: Identification) -> None:
 async def authorize_start(call: OicpCall) -> Answer:
     request, ctx = call.body, call.ctx
     _only(request.identification)
-    cpo = await directory.own_member(ctx.db, call.caller.party_fk, request.operator_id, Role.CPO)
+    roster = ctx.ocpi.roster
+    cpo = await directory.own_member(ctx.db, call.caller.party_fk, request.operator_id, Role.CPO, roster)
     candidates = await _candidates(ctx, cpo, request.identification)
     session_id = sessions.new_session_id()
     verdict = await decide(ctx, cpo, candidates, request, session_id)
@@ -166,7 +167,7 @@ def session_row(
 
 async def _candidates(ctx: OicpContext, cpo: Member, identification: Identification) -> list[Member]:
     """The EMPs that may authorise this medium at this CPO; 210 when there are none (notes §4.2 step 2)."""
-    emps = await directory.contracted_emps(ctx.db, ctx.settings, cpo)
+    emps = await directory.contracted_emps(ctx.db, ctx.settings, cpo, ctx.ocpi.roster)
     evco_id = identification.evco_id
     if evco_id is not None:
         prefix = provider_id_of(evco_id)

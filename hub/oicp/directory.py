@@ -8,11 +8,13 @@ partner can name it (oicp-hub-notes §9). Lookups compare normalised ids (upper 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from hub import agreements
+from hub.cache import TtlCache
 from hub.config import Settings
 from hub.store.db import Database
 from hub.store.models import Party, PartyRole
@@ -53,8 +55,10 @@ def _member(role: PartyRole, party: Party) -> Member:
     return Member(party.id, ref, kind, party.protocol, party.status, role.oicp_id or derived_id(ref, kind))
 
 
-async def members(db: Database, role: Role) -> list[Member]:
-    """Every admitted party in a role, in admission order."""
+async def members(db: Database, role: Role, roster: TtlCache[Any, Any] | None = None) -> list[Member]:
+    """Every admitted party in a role, in admission order; from ``roster`` (a per-process cache) if given."""
+    if roster is not None:
+        return list(await roster.get(role, lambda: members(db, role)))
     query = (
         select(PartyRole, Party)
         .join(Party, col(Party.id) == col(PartyRole.party_fk))
@@ -75,27 +79,29 @@ async def by_ref(db: Database, ref: PartyRef, role: Role) -> Member | None:
     return next((m for m in await members(db, role) if m.ref == ref), None)
 
 
-async def own_member(db: Database, party_fk: int, oicp_id: str, role: Role) -> Member:
+async def own_member(
+    db: Database, party_fk: int, oicp_id: str, role: Role, roster: TtlCache[Any, Any] | None = None
+) -> Member:
     """The caller's own role behind an id it used (already checked to be its own by the front door)."""
     wanted = normalise_oicp_id(oicp_id)
-    for member in await members(db, role):
+    for member in await members(db, role, roster):
         if member.party_fk == party_fk and normalise_oicp_id(member.oicp_id) == wanted:
             return member
     raise LookupError(f"{oicp_id} is not a {role} id of party {party_fk}")
 
 
-async def contracted_emps(db: Database, settings: Settings, cpo: Member) -> list[Member]:
+async def contracted_emps(
+    db: Database, settings: Settings, cpo: Member, roster: TtlCache[Any, Any] | None = None
+) -> list[Member]:
     """The EMPs (OICP and OCPI) a CPO may serve: reachable and under the roaming-agreements policy.
 
     The policy is what OICP calls contracts (offer-to-all when ``agreements = "open"``, notes §1).
     """
-    found = []
-    for emp in await members(db, Role.EMSP):
-        if emp.party_fk == cpo.party_fk or not emp.reachable:
-            continue
-        if await agreements.allows(db, settings, cpo.ref, emp.ref):
-            found.append(emp)
-    return found
+    reachable = [
+        emp for emp in await members(db, Role.EMSP, roster) if emp.party_fk != cpo.party_fk and emp.reachable
+    ]
+    partners = await agreements.emsps_of(db, settings, cpo.ref)  # one query, not one per EMP
+    return [emp for emp in reachable if partners is None or emp.ref in partners]
 
 
 async def contracted(db: Database, settings: Settings, cpo: Member, emp: Member) -> bool:

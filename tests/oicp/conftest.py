@@ -98,7 +98,9 @@ class OicpHub:
         if protocol == "oicp":
             data |= {"base_url": base_url, "operator_id": operator_id, "provider_id": provider_id}
             data |= {"oicp_services": services, "oicp_ca": ca}
-        return await parties.add_party(self.db, self.settings, parties.PartyCreate.model_validate(data))
+        view = await parties.add_party(self.db, self.settings, parties.PartyCreate.model_validate(data))
+        self.ctx.ocpi.forget()  # as the admin API does: this hub's caches (the roster) show it at once
+        return view
 
     async def connect(self, party: PartyView) -> OicpPartnerConn:
         """Issue the party a client certificate and open a mutual-TLS session with it."""

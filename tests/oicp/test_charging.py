@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub import agreements
 from hub.simulators.oicp import OicpPartner
+from schemas.canonical.party import PartyRef
 from tests.oicp.conftest import OicpHub, PartnerFactory, assert_valid_traffic
 
 BACKEND_NEUTRAL = True  # routing/protocol logic: SQLite only (tests/conftest.py)
@@ -87,6 +89,22 @@ async def test_no_contract_is_210(oicp_hub: OicpHub, partner: PartnerFactory) ->
     answer = await cpo.authorize_start(UID, EVSE)
     assert (answer["AuthorizationStatus"], answer["StatusCode"]["Code"]) == ("NotAuthorized", "210")
     assert emp.received == []
+
+
+async def test_under_the_explicit_policy_only_emps_with_an_agreement_are_asked(
+    oicp_hub: OicpHub, partner: PartnerFactory
+) -> None:
+    object.__setattr__(oicp_hub.settings, "agreements", "explicit")
+    cpo = await partner("cpo", "DE", "CPO")
+    stranger = await partner("emp", "DE", "STR", tokens=[UID])
+    contracted = await partner("emp", "DE", "YES", tokens=[UID])
+    pair = agreements.AgreementCreate(
+        cpo=PartyRef(country_code="DE", party_id="CPO"), emsp=PartyRef(country_code="DE", party_id="YES")
+    )
+    await agreements.add_agreement(oicp_hub.db, pair)
+    answer = await cpo.authorize_start(UID, EVSE)
+    assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "DE-YES")
+    assert stranger.received == [] and len(contracted.received_for("eRoamingAuthorizeStart")) == 1
 
 
 async def test_authorize_stop_goes_to_the_emp_of_the_session(partner: PartnerFactory) -> None:
