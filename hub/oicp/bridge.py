@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlmodel import col
 
 from adapters.ocpi import tokens as ocpi_tokens
@@ -31,6 +31,20 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hub.oicp.bridge")
 
 
+# Built once (every AuthorizeStart runs one): the candidates' (country, party) pairs and the medium are
+# bound per call. Constructing the IN list of 50 pairs anew each time cost more than the query.
+_TOKENS = select(col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body)).where(
+    col(HubObject.module) == "tokens",
+    tuple_(col(HubObject.country_code), col(HubObject.party_id)).in_(bindparam("owners", expanding=True)),
+)
+_TOKENS_BY_UID = _TOKENS.where(col(HubObject.object_id) == bindparam("wanted"))
+_TOKENS_BY_CONTRACT = _TOKENS.where(col(HubObject.body).like(bindparam("wanted"), escape="\\"))
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def stored_tokens(
     ctx: OicpContext, emps: list[Member], identification: Identification
 ) -> dict[int, dict[str, Any]]:
@@ -43,16 +57,12 @@ async def stored_tokens(
         return {}
     wanted = oicp_identification.to_token(identification)
     by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
-    query = select(col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body)).where(
-        col(HubObject.module) == "tokens",
-        tuple_(col(HubObject.country_code), col(HubObject.party_id)).in_(list(by_ref)),
-    )
     if wanted.contract_id is None:
-        query = query.where(col(HubObject.object_id) == wanted.uid.upper())
+        query, value = _TOKENS_BY_UID, wanted.uid.upper()
     else:
-        query = query.where(col(HubObject.body).contains(wanted.contract_id))
+        query, value = _TOKENS_BY_CONTRACT, f"%{_like_escaped(wanted.contract_id)}%"
     async with ctx.db.session() as session:
-        rows = (await session.execute(query)).all()
+        rows = (await session.execute(query, {"owners": list(by_ref), "wanted": value})).all()
     found: dict[int, dict[str, Any]] = {}
     for cc, pid, body in rows:
         token = load_exact(body)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import NoReturn
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from hub.errors import Forbidden, NotAuthenticated
@@ -52,6 +52,26 @@ class OicpCaller:
         return normalise_oicp_id(oicp_id) in candidates
 
 
+# Built once: the fingerprint is bound per request (every OICP request runs this look-up).
+_CALLER = (
+    select(
+        col(Certificate.revoked_at),
+        col(Certificate.not_before),
+        col(Certificate.not_after),
+        col(Party.id),
+        col(Party.name),
+        col(Party.status),
+        col(Party.protocol),
+        col(PartyRole.role),
+        col(PartyRole.oicp_id),
+    )
+    .select_from(Certificate)
+    .join(Party, col(Party.id) == col(Certificate.party_fk))
+    .outerjoin(PartyRole, col(PartyRole.party_fk) == col(Party.id))
+    .where(col(Certificate.fingerprint) == bindparam("fingerprint"))
+)
+
+
 async def partner_for_peer_cert(
     db: Database, der: bytes | None, *, now: datetime | None = None
 ) -> OicpCaller:
@@ -59,25 +79,8 @@ async def partner_for_peer_cert(
     if not der:
         raise NotAuthenticated("a client certificate is required")
     print_ = fingerprint(der)
-    query = (
-        select(
-            col(Certificate.revoked_at),
-            col(Certificate.not_before),
-            col(Certificate.not_after),
-            col(Party.id),
-            col(Party.name),
-            col(Party.status),
-            col(Party.protocol),
-            col(PartyRole.role),
-            col(PartyRole.oicp_id),
-        )
-        .select_from(Certificate)
-        .join(Party, col(Party.id) == col(Certificate.party_fk))
-        .outerjoin(PartyRole, col(PartyRole.party_fk) == col(Party.id))
-        .where(col(Certificate.fingerprint) == print_)
-    )
     async with db.engine.connect() as connection:  # Core: no ORM session needed
-        rows = (await connection.execute(query)).all()
+        rows = (await connection.execute(_CALLER, {"fingerprint": print_})).all()
     if not rows:
         _refuse("unknown", print_, "the client certificate was not issued by this hub")
     revoked_at, not_before, not_after, party_fk, name, status, protocol = rows[0][:7]

@@ -111,6 +111,24 @@ async def test_a_whitelisted_ocpi_token_authorizes_offline(
     assert [r for r in emsp.received if r.module == "tokens" and r.method == "POST"] == []  # not asked
 
 
+async def test_a_whitelisted_ocpi_token_is_found_by_its_contract_id(
+    oicp_hub: OicpHub,
+    partner: PartnerFactory,
+    platform: PlatformFactory,
+) -> None:
+    cpo = await partner("cpo", "DE", "CPO")
+    emsp = await ocpi_connected(oicp_hub, platform, EMSP_NL)
+    pushed = ocpi_token(uid="AA11BB22", whitelist="ALWAYS", contract_id="NL-EMS-C12345678-X")
+    assert (await emsp.push_token(pushed)).status_code == 1000
+    await oicp_hub.settle()
+    answer = await cpo.authorize_start("NL-EMS-C12345678-X", EVSE)  # Plug&Charge: the EvcoID only
+    assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "NL-EMS")
+    assert [r for r in emsp.received if r.module == "tokens" and r.method == "POST"] == []  # offline
+    other = await cpo.authorize_start("NL-EMS-C87654321-X", EVSE)  # another contract: the eMSP is asked
+    assert len([r for r in emsp.received if r.module == "tokens" and r.method == "POST"]) == 1
+    assert other["AuthorizationStatus"] in ("Authorized", "NotAuthorized")
+
+
 async def test_oicp_cdr_priced_and_pushed_to_the_ocpi_emsp(
     oicp_hub: OicpHub,
     partner: PartnerFactory,
