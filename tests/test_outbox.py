@@ -97,3 +97,28 @@ async def test_history_does_not_hide_due_items_from_the_claim(db: Database) -> N
     dispatcher = outbox.Dispatcher(db, {"job": lambda item: asyncio.sleep(0)})
     claimed = await dispatcher._claim(50)
     assert [item.payload["name"] for item in claimed] == ["new1", "new2"]
+
+
+async def test_a_line_at_work_in_this_process_is_not_claimed_again_until_it_is_recorded(
+    db: Database,
+) -> None:
+    (party,) = await parties(db, 1)
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def handler(item: OutboxItem) -> None:
+        if item.payload["name"] == "a1":
+            await release.wait()
+        done.append(item.payload["name"])
+
+    dispatcher = outbox.Dispatcher(db, {"job": handler}, poll_interval=0.05)
+    await enqueue(db, (party, "A", "a1"))
+    assert await dispatcher.run_once() == 1
+    await enqueue(db, (party, "A", "a2"), (party, "B", "b1"))
+    assert [item.payload["name"] for item in await dispatcher._claim(10)] == ["b1"]  # a2 waits for a1
+    release.set()
+    await dispatcher.drain()  # a1 is recorded, and then a2, its line free again, is claimed and done
+    assert done == ["a1", "a2"]
+    state = await rows(db)
+    assert state["a2"].attempts == 1 and state["a2"].delivered_at is not None
+    assert state["b1"].delivered_at is None  # leased by the claim above, never worked: it waits its lease
