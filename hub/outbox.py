@@ -86,12 +86,12 @@ def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelt
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def _claim_query(kinds: list[str], *, sparing: bool) -> Select[OutboxItem]:
+def _claim_query(kinds: list[str]) -> Select[OutboxItem]:
     """Due items of ``kinds`` in id order, none behind an undone item of its line that is not due.
 
-    Built once per dispatcher with bound parameters (``now``, ``limit``, and with ``sparing`` the
-    ``saturated`` partners whose items are skipped): the claim runs on every wake, and constructing the
-    expression anew each time cost more than the query itself.
+    Built once per dispatcher with bound parameters (``now``, ``limit``, the ``lines`` this process is
+    working on and the ``saturated`` partners whose items are skipped): the claim runs on every wake, and
+    constructing the expression anew each time cost more than the query itself.
     """
     now = bindparam("now", type_=UTCDateTime())
     earlier = aliased(OutboxItem)
@@ -102,7 +102,7 @@ def _claim_query(kinds: list[str], *, sparing: bool) -> Select[OutboxItem]:
         col(earlier.dead_at).is_(None),
         col(earlier.available_at) > now,
     )
-    query = (
+    return (
         select(OutboxItem)
         .where(col(OutboxItem.delivered_at).is_(None), col(OutboxItem.dead_at).is_(None))
         .where(col(OutboxItem.available_at) <= now)
@@ -115,16 +115,24 @@ def _claim_query(kinds: list[str], *, sparing: bool) -> Select[OutboxItem]:
                 and_(col(OutboxItem.line).not_in(bindparam("lines", expanding=True)), ~waiting),
             )
         )
+        .where(
+            or_(
+                col(OutboxItem.party_fk).is_(None),
+                col(OutboxItem.party_fk).not_in(bindparam("saturated", type_=Integer(), expanding=True)),
+            )
+        )
         .order_by(col(OutboxItem.id))
         .limit(bindparam("limit", type_=Integer()))
         .with_for_update(skip_locked=True)
     )
-    if sparing:
-        saturated = bindparam("saturated", type_=Integer(), expanding=True)
-        query = query.where(
-            or_(col(OutboxItem.party_fk).is_(None), col(OutboxItem.party_fk).not_in(saturated))
-        )
-    return query
+
+
+def _count(counts: dict[Any, int], keys: list[Any], step: int) -> None:
+    """Items in flight per key (partner, line): a key leaves the dict when its count drops to zero."""
+    for key in keys:
+        counts[key] = counts.get(key, 0) + step
+        if counts[key] <= 0:
+            del counts[key]
 
 
 class Dispatcher:
@@ -173,8 +181,7 @@ class Dispatcher:
         self._lines: dict[str, int] = {}  # items in flight per line
         self._groups: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self._claim_all = _claim_query(list(self._handlers), sparing=False)
-        self._claim_sparing = _claim_query(list(self._handlers), sparing=True)
+        self._claim_query = _claim_query(list(self._handlers))
 
     def wake(self) -> None:
         """Something was just enqueued in this process: do not wait for the next poll."""
@@ -214,10 +221,8 @@ class Dispatcher:
             groups.setdefault(item.party_fk, []).append(item)
         for party, group in groups.items():
             self._in_flight += len(group)
-            self._busy[party] = self._busy.get(party, 0) + len(group)
-            for item in group:
-                if item.line is not None:
-                    self._lines[item.line] = self._lines.get(item.line, 0) + 1
+            _count(self._busy, [party] * len(group), +1)
+            _count(self._lines, [item.line for item in group if item.line is not None], +1)
             task = asyncio.create_task(self._work_group(party, group))
             self._groups.add(task)
             task.add_done_callback(self._groups.discard)
@@ -234,14 +239,8 @@ class Dispatcher:
             log.exception("outbox.record_failed", party=party)  # the leases expire: tried again later
         finally:
             self._in_flight -= len(items)
-            self._busy[party] = self._busy.get(party, 0) - len(items)
-            if self._busy[party] <= 0:
-                del self._busy[party]
-            for item in items:
-                if item.line is not None:
-                    self._lines[item.line] -= 1
-                    if self._lines[item.line] <= 0:
-                        del self._lines[item.line]
+            _count(self._busy, [party] * len(items), -1)
+            _count(self._lines, [item.line for item in items if item.line is not None], -1)
             self._wake.set()
 
     async def _work_chain(self, chain: list[OutboxItem]) -> list[Outcome]:
@@ -266,11 +265,8 @@ class Dispatcher:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
             now = utcnow()
             saturated = [p for p, n in self._busy.items() if p is not None and n >= self._per_partner]
-            params: dict[str, Any] = {"now": now, "limit": limit, "lines": list(self._lines)}
-            if saturated:
-                params["saturated"] = saturated
-            query = self._claim_sparing if saturated else self._claim_all
-            items = list((await session.execute(query, params)).scalars())
+            params = {"now": now, "limit": limit, "lines": list(self._lines), "saturated": saturated}
+            items = list((await session.execute(self._claim_query, params)).scalars())
             for item in items:
                 item.available_at = now + self._lease
                 item.attempts += 1

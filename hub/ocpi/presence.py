@@ -118,15 +118,13 @@ class Presence:
             if alive:
                 connection.last_seen_at = utcnow()
             wanted = ConnectionStatus.CONNECTED if alive else ConnectionStatus.OFFLINE
-            if party.status != wanted and party.status in (
+            changed = party.status != wanted and party.status in (
                 ConnectionStatus.CONNECTED,
                 ConnectionStatus.OFFLINE,
-            ):
+            )
+            if changed:
                 set_status(session, party, wanted)
                 log.info("presence.status_changed", party=party_fk, status=wanted.value)
-                changed = True
-            else:
-                changed = False
         if changed:  # a check that changes nothing must not empty every worker's caches of tokens and routes
             self._ctx.forget(party_fk)
             self._ctx.wake()
