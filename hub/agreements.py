@@ -124,11 +124,18 @@ async def allows(db: Database, settings: Settings, cpo: PartyRef, emsp: PartyRef
 
 async def emsps_of(db: Database, settings: Settings, cpo: PartyRef) -> set[PartyRef] | None:
     """The eMSPs this CPO has agreements with; None when the policy is open (every eMSP)."""
+    return await counterparts(db, settings, cpo, Role.CPO)
+
+
+async def counterparts(db: Database, settings: Settings, party: PartyRef, role: Role) -> set[PartyRef] | None:
+    """The parties that ``party``, as ``role`` (CPO or eMSP), has agreements with, in one query; None
+    when the policy is open (everyone)."""
     if settings.agreements == "open":
         return None
-    query = select(col(Agreement.emsp_country_code), col(Agreement.emsp_party_id)).where(
-        col(Agreement.cpo_country_code) == cpo.country_code, col(Agreement.cpo_party_id) == cpo.party_id
-    )
+    cpo = (col(Agreement.cpo_country_code), col(Agreement.cpo_party_id))
+    emsp = (col(Agreement.emsp_country_code), col(Agreement.emsp_party_id))
+    own, other = (cpo, emsp) if role == Role.CPO else (emsp, cpo)
+    query = select(*other).where(own[0] == party.country_code, own[1] == party.party_id)
     async with db.session() as session:
         rows = (await session.execute(query)).all()
-    return {PartyRef(country_code=country, party_id=party) for country, party in rows}
+    return {PartyRef(country_code=country, party_id=party_id) for country, party_id in rows}

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.errors import HubError, InvalidParameters, NotFound
@@ -151,25 +153,38 @@ async def _store(inbound: Inbound, owner: PartyRef, segments: list[str], body: A
         if not await hubstore.delete(db, module, owner.country_code, owner.party_id, object_id):
             raise NotFound(f"no {module} {object_id} of {owner} at the hub")
         return
-    stored = await hubstore.get(db, module, owner.country_code, owner.party_id, object_id, object_type)
-    current = hubstore.load_exact(stored.body) if stored else None
     patch = inbound.method == "PATCH"
+
+    def build(stored: str | None) -> tuple[str, datetime]:
+        current = hubstore.load_exact(stored) if stored is not None else None
+        if module == "locations":
+            merged = hubstore.merge_location(
+                current,
+                body,
+                evse_uid=segments[3] if len(segments) > 3 else None,
+                connector_id=segments[4] if len(segments) > 4 else None,
+                patch=patch,
+            )
+        elif patch:
+            if current is None:
+                raise hubstore.UnknownObject(f"unknown {module} {object_id}; PUT it first", field="uid")
+            merged = {**current, **body}
+        else:
+            merged = body
+        text = inbound.body.decode("utf-8") if merged is body else hubstore.dump_exact(merged)
+        return text, hubstore.parse_datetime(merged.get("last_updated", ocpi_timestamp(utcnow())))
+
     if module == "locations":
-        merged = hubstore.merge_location(
-            current,
-            body,
-            evse_uid=segments[3] if len(segments) > 3 else None,
-            connector_id=segments[4] if len(segments) > 4 else None,
-            patch=patch,
-        )
-    elif patch:
-        if current is None:
-            raise hubstore.UnknownObject(f"unknown {module} {object_id}; PUT it first", field="uid")
-        merged = {**current, **body}
+        index_kind, index_key = indexes.LOCATION, object_id
     else:
-        merged = body
-    text = inbound.body.decode("utf-8") if merged is body else hubstore.dump_exact(merged)
-    await hubstore.save(
+        index_kind, index_key = indexes.TOKEN, indexes.token_key(object_id, object_type)
+
+    async def remember(session: AsyncSession) -> None:
+        if module != "tariffs":
+            await indexes.remember_in(session, index_kind, index_key, owner)
+
+    # The merge, the write and the routing index in one transaction with the row locked.
+    await hubstore.update(
         db,
         module,
         owner.country_code,
@@ -177,13 +192,9 @@ async def _store(inbound: Inbound, owner: PartyRef, segments: list[str], body: A
         object_id,
         object_type=object_type,
         party_fk=inbound.caller.party_fk,
-        body=text,
-        last_updated=hubstore.parse_datetime(merged.get("last_updated", ocpi_timestamp(utcnow()))),
+        build=build,
+        also=remember,
     )
-    if module == "locations":
-        await indexes.remember(db, indexes.LOCATION, object_id, owner)
-    elif module == "tokens":
-        await indexes.remember(db, indexes.TOKEN, indexes.token_key(object_id, object_type), owner)
 
 
 # --- fan-out -----------------------------------------------------------------------------------------
@@ -194,6 +205,7 @@ class Broadcaster:
 
     def __init__(self, ctx: OcpiContext, *, concurrency: int = 64) -> None:
         self._ctx = ctx
+        self._hub = PartyRef(country_code=ctx.settings.country_code, party_id=ctx.settings.party_id)
         self._limit = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -245,9 +257,15 @@ class Broadcaster:
         owner_roles: frozenset[Role],
         correlation_id: str,
     ) -> None:
+        ctx = self._ctx
         audience = frozenset().union(*(_AUDIENCE.get(role, frozenset()) for role in owner_roles))
-        receivers = await receivers_for(self._ctx, module, audience, exclude=sender_platform)
-        allowed = [r for r in receivers if await _agreed(self._ctx, owner, owner_roles, r)]
+        # Every status change of every EVSE comes this way: the receivers (and their endpoints' JSON)
+        # are read once per ``[ocpi] cache_seconds``, not once per update.
+        receivers = await ctx.receivers.get(
+            (module, audience, sender_platform),
+            lambda: receivers_for(ctx, module, audience, exclude=sender_platform),
+        )
+        allowed = await _agreed(ctx, owner, owner_roles, receivers)
         results = await asyncio.gather(
             *(self._deliver(r, method, tail, body, correlation_id) for r in allowed), return_exceptions=True
         )
@@ -257,7 +275,6 @@ class Broadcaster:
     async def _deliver(
         self, receiver: Receiver, method: str, tail: str, body: bytes, correlation_id: str
     ) -> bool:
-        hub = PartyRef(country_code=self._ctx.settings.country_code, party_id=self._ctx.settings.party_id)
         async with self._limit:
             try:
                 reply = await send(
@@ -265,7 +282,7 @@ class Broadcaster:
                     receiver.connection,
                     method,
                     receiver.url + tail,
-                    sender=hub,
+                    sender=self._hub,
                     receiver=receiver.party,
                     body=body if method != "DELETE" else None,
                     correlation_id=correlation_id,
@@ -323,17 +340,30 @@ def _first_in(connection: OcpiConnection, audience: frozenset[Role]) -> PartyRef
 
 
 async def _agreed(
-    ctx: OcpiContext, owner: PartyRef, owner_roles: frozenset[Role], receiver: Receiver
-) -> bool:
+    ctx: OcpiContext, owner: PartyRef, owner_roles: frozenset[Role], receivers: list[Receiver]
+) -> list[Receiver]:
+    """The receivers the owner's objects may reach under the operator's policy (one query, not one each)."""
     from hub import agreements
 
     if ctx.settings.agreements == "open":
-        return True
-    if Role.CPO in owner_roles and Role.EMSP in receiver.roles:
-        return await agreements.allows(ctx.db, ctx.settings, owner, receiver.party)
-    if Role.EMSP in owner_roles and Role.CPO in receiver.roles:
-        return await agreements.allows(ctx.db, ctx.settings, receiver.party, owner)
-    return True
+        return receivers
+
+    def partners_of(role: Role) -> Awaitable[set[PartyRef] | None]:
+        return agreements.counterparts(ctx.db, ctx.settings, owner, role)
+
+    emsps = (await partners_of(Role.CPO) or set()) if Role.CPO in owner_roles else set()
+    cpos = (await partners_of(Role.EMSP) or set()) if Role.EMSP in owner_roles else set()
+    allowed = []
+    for receiver in receivers:
+        if Role.CPO in owner_roles and Role.EMSP in receiver.roles:
+            ok = receiver.party in emsps
+        elif Role.EMSP in owner_roles and Role.CPO in receiver.roles:
+            ok = receiver.party in cpos
+        else:
+            ok = True
+        if ok:
+            allowed.append(receiver)
+    return allowed
 
 
 # --- GET All -----------------------------------------------------------------------------------------

@@ -77,8 +77,10 @@ class OcpiClient:
         if headers:
             send_headers.update(headers)
         # Every OCPI request carries a fresh request id and the conversation's correlation id (§2.6).
-        send_headers.setdefault("X-Request-ID", str(uuid.uuid4()))
-        send_headers.setdefault("X-Correlation-ID", _correlation_id())
+        if "X-Request-ID" not in send_headers:
+            send_headers["X-Request-ID"] = str(uuid.uuid4())
+        if "X-Correlation-ID" not in send_headers:
+            send_headers["X-Correlation-ID"] = _correlation_id()
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":")).encode("utf-8")
         if data is not None:

@@ -31,6 +31,8 @@ class OcpiContext:
     # Every admitted party in a role (hub/oicp/directory.py): OICP AuthorizeStart reads it on every call.
     roster: TtlCache[Any, Any] = field(init=False)
     targets: TtlCache[Any, Any] = field(init=False)
+    # The platforms a broadcast of a module reaches (hub/ocpi/broadcast.py): read on every push.
+    receivers: TtlCache[Any, Any] = field(init=False)
     limiter: RateLimiter = field(init=False)
     cdr_writer: CdrWriter = field(init=False)  # group commit of CDR POSTs
 
@@ -44,6 +46,7 @@ class OcpiContext:
         object.__setattr__(self, "connections", TtlCache(ttl))
         object.__setattr__(self, "targets", TtlCache(ttl))
         object.__setattr__(self, "roster", TtlCache(ttl))
+        object.__setattr__(self, "receivers", TtlCache(ttl))
         object.__setattr__(self, "cdr_writer", CdrWriter(self.db, self.settings))
 
     def forget(self, party_fk: int | None = None) -> None:
@@ -51,6 +54,7 @@ class OcpiContext:
         self.tokens.forget()
         self.targets.forget()
         self.roster.forget()
+        self.receivers.forget()
         self.connections.forget(party_fk)
 
     def url(self, path: str) -> str:

@@ -9,7 +9,7 @@ written (``2.50`` stays ``2.50``): the text is parsed with exact decimals and wr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.errors import InvalidParameters
@@ -144,15 +145,11 @@ def _identity(
     return conditions
 
 
-async def get(
-    db: Database, module: str, cc: str, pid: str, object_id: str, object_type: str = ""
-) -> HubObject | None:
-    async with db.session() as session:
-        return (
-            await session.execute(
-                select(HubObject).where(*_identity(module, cc, pid, object_id, object_type))
-            )
-        ).scalar()
+# What a write makes of the stored object's text (None when there is none yet): the new text and its
+# last_updated. It runs with the row locked, so it may raise to refuse the change.
+Build = Callable[[str | None], tuple[str, datetime]]
+# More work for the same transaction (an open-routing index), so both are kept or neither.
+Also = Callable[[AsyncSession], Awaitable[None]]
 
 
 async def save(
@@ -166,8 +163,37 @@ async def save(
     party_fk: int,
     body: str,
     last_updated: datetime,
+    also: Also | None = None,
 ) -> None:
     """Insert or replace one object; two writers racing on a new key end with the later one's body."""
+    await update(
+        db,
+        module,
+        cc,
+        pid,
+        object_id,
+        object_type=object_type,
+        party_fk=party_fk,
+        build=lambda _stored: (body, last_updated),
+        also=also,
+    )
+
+
+async def update(
+    db: Database,
+    module: str,
+    cc: str,
+    pid: str,
+    object_id: str,
+    *,
+    object_type: str = "",
+    party_fk: int,
+    build: Build,
+    also: Also | None = None,
+) -> None:
+    """Insert or change one object in one transaction with its row locked (the SQLite writer lock, or
+    ``FOR UPDATE``), so that two PATCHes of one location (two of its EVSEs) merge rather than the later
+    overwriting the earlier with what it read before."""
     for _ in range(2):
         try:
             async with db.transaction() as session:
@@ -178,6 +204,7 @@ async def save(
                         .with_for_update()
                     )
                 ).scalar()
+                body, last_updated = build(row.body if row is not None else None)
                 if row is None:
                     row = HubObject(
                         module=module,
@@ -192,6 +219,8 @@ async def save(
                 else:
                     row.body, row.last_updated, row.party_fk = body, last_updated, party_fk
                 session.add(row)
+                if also is not None:
+                    await also(session)
             return
         except IntegrityError:
             continue

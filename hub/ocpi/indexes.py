@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.store.db import Database
@@ -29,26 +30,31 @@ async def remember(db: Database, kind: str, key: str, owner: PartyRef, peer: Par
     """Record (or refresh) that ``owner`` holds the object ``key`` of ``kind``."""
     try:
         async with db.transaction() as session:
-            row = (
-                await session.execute(
-                    select(RouteIndex).where(
-                        col(RouteIndex.kind) == kind,
-                        col(RouteIndex.key) == key.upper(),
-                        col(RouteIndex.country_code) == owner.country_code,
-                        col(RouteIndex.party_id) == owner.party_id,
-                    )
-                )
-            ).scalar()
-            if row is None:
-                row = RouteIndex(
-                    kind=kind, key=key.upper(), country_code=owner.country_code, party_id=owner.party_id
-                )
-            row.peer_country_code = peer.country_code if peer else row.peer_country_code
-            row.peer_party_id = peer.party_id if peer else row.peer_party_id
-            row.updated_at = utcnow()
-            session.add(row)
+            await remember_in(session, kind, key, owner, peer)
     except IntegrityError:
         pass  # the same fact was recorded concurrently
+
+
+async def remember_in(
+    session: AsyncSession, kind: str, key: str, owner: PartyRef, peer: PartyRef | None = None
+) -> None:
+    """:func:`remember` as part of the caller's transaction (an IntegrityError is the caller's)."""
+    row = (
+        await session.execute(
+            select(RouteIndex).where(
+                col(RouteIndex.kind) == kind,
+                col(RouteIndex.key) == key.upper(),
+                col(RouteIndex.country_code) == owner.country_code,
+                col(RouteIndex.party_id) == owner.party_id,
+            )
+        )
+    ).scalar()
+    if row is None:
+        row = RouteIndex(kind=kind, key=key.upper(), country_code=owner.country_code, party_id=owner.party_id)
+    row.peer_country_code = peer.country_code if peer else row.peer_country_code
+    row.peer_party_id = peer.party_id if peer else row.peer_party_id
+    row.updated_at = utcnow()
+    session.add(row)
 
 
 async def lookup(db: Database, kind: str, key: str) -> list[RouteIndex]:

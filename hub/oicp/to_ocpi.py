@@ -92,8 +92,8 @@ async def _store_and_send(
         party_fk=cpo.party_fk,
         body=text,
         last_updated=hubstore.parse_datetime(location["last_updated"]),
+        also=lambda session: indexes.remember_in(session, indexes.LOCATION, location_id, cpo.ref),
     )
-    await indexes.remember(ctx.db, indexes.LOCATION, location_id, cpo.ref)
     app[BROADCASTER].publish(
         "locations",
         "PUT",

@@ -1,5 +1,7 @@
 """Broadcast push to the hub, GET All from its store, EVSE/connector merges (checklist 27 to 32, 39 to 42)."""
 
+import asyncio
+
 import pytest
 
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected, eventually
@@ -81,6 +83,27 @@ async def test_evse_and_connector_changes_merge_into_the_stored_location(
     assert [loc["id"] for loc in later.data] == [location["id"]]
 
 
+async def test_concurrent_changes_to_evses_of_one_location_are_all_kept(
+    hub: RunningHub, platform: PlatformFactory
+) -> None:
+    """Each PATCH is merged into the location as stored when it is written, not as read before."""
+    emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    location = owned_by(example("location_example.json"), "NL", "CPA")
+    template = location["evses"][0]
+    location["evses"] = [{**template, "uid": f"EVSE-{n}", "evse_id": f"NL*CPA*E{n}"} for n in range(12)]
+    assert (await cpo.push_location(location, to=HUB)).status_code == 1000
+    patch = {"status": "CHARGING", "last_updated": "2030-01-01T10:00:00Z"}
+    answers = await asyncio.gather(
+        *(cpo.patch_evse(location["id"], evse["uid"], patch, to=HUB) for evse in location["evses"])
+    )
+    assert [a.status_code for a in answers] == [1000] * 12
+    stored = (await emsp.call("GET", "locations", "SENDER", location["id"], to=HUB)).data
+    assert {evse["uid"]: evse["status"] for evse in stored["evses"]} == {
+        f"EVSE-{n}": "CHARGING" for n in range(12)
+    }
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -156,6 +179,11 @@ async def test_broadcast_respects_agreements(hub: RunningHub, platform: Platform
     await hub.broadcasts()
     assert len(emsp_a.store.locations) == 1
     assert len(emsp_b.store.locations) == 0
+    # The other way round: an eMSP's tokens reach only the CPOs it has an agreement with.
+    cpo_b = await connected(hub, platform, ("NL", "CPB", "CPO"))
+    assert (await emsp_a.push_token(token_of("DE", "EMA"), to=HUB)).status_code == 1000
+    await hub.broadcasts()
+    assert (len(cpo.store.tokens), len(cpo_b.store.tokens)) == (1, 0)
 
 
 async def test_get_all_is_paginated(hub: RunningHub, platform: PlatformFactory) -> None:
