@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -145,6 +145,29 @@ def _identity(
     return conditions
 
 
+# The statements of the write path, built once: every EVSE status change runs them, and building the
+# conditions anew each time cost as much as running them. On the table, not the entity, so no ORM
+# unit of work is involved.
+_TABLE = HubObject.__table__  # type: ignore[attr-defined]
+_LOCKED = (
+    select(_TABLE.c.id, _TABLE.c.body)
+    .where(
+        _TABLE.c.module == bindparam("k_module"),
+        _TABLE.c.country_code == bindparam("k_cc"),
+        _TABLE.c.party_id == bindparam("k_pid"),
+        _TABLE.c.object_id == bindparam("k_id"),
+        _TABLE.c.object_type == bindparam("k_type"),
+    )
+    .with_for_update()
+)
+_INSERT = _TABLE.insert()
+_CHANGE = (
+    _TABLE.update()
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(body=bindparam("v_body"), last_updated=bindparam("v_updated"), party_fk=bindparam("v_party"))
+)
+
+
 # What a write makes of the stored object's text (None when there is none yet): the new text and its
 # last_updated. It runs with the row locked, so it may raise to refuse the change.
 Build = Callable[[str | None], tuple[str, datetime]]
@@ -194,31 +217,35 @@ async def update(
     """Insert or change one object in one transaction with its row locked (the SQLite writer lock, or
     ``FOR UPDATE``), so that two PATCHes of one location (two of its EVSEs) merge rather than the later
     overwriting the earlier with what it read before."""
+    names = {
+        "k_module": module,
+        "k_cc": key(cc),
+        "k_pid": key(pid),
+        "k_id": key(object_id),
+        "k_type": object_type,
+    }
     for _ in range(2):
         try:
             async with db.transaction() as session:
-                row = (
-                    await session.execute(
-                        select(HubObject)
-                        .where(*_identity(module, cc, pid, object_id, object_type))
-                        .with_for_update()
-                    )
-                ).scalar()
+                row = (await session.execute(_LOCKED, names)).first()
                 body, last_updated = build(row.body if row is not None else None)
+                values = {"v_body": body, "v_updated": last_updated, "v_party": party_fk}
                 if row is None:
-                    row = HubObject(
-                        module=module,
-                        country_code=key(cc),
-                        party_id=key(pid),
-                        object_id=key(object_id),
-                        object_type=object_type,
-                        party_fk=party_fk,
-                        body=body,
-                        last_updated=last_updated,
+                    await session.execute(
+                        _INSERT,
+                        {
+                            "module": module,
+                            "country_code": names["k_cc"],
+                            "party_id": names["k_pid"],
+                            "object_id": names["k_id"],
+                            "object_type": object_type,
+                            "party_fk": party_fk,
+                            "body": body,
+                            "last_updated": last_updated,
+                        },
                     )
                 else:
-                    row.body, row.last_updated, row.party_fk = body, last_updated, party_fk
-                session.add(row)
+                    await session.execute(_CHANGE, {"row_id": row.id, **values})
                 if also is not None:
                     await also(session)
             return
