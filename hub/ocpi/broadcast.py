@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -174,17 +174,20 @@ async def _store(inbound: Inbound, owner: PartyRef, segments: list[str], body: A
         text = inbound.body.decode("utf-8") if merged is body else hubstore.dump_exact(merged)
         return text, hubstore.parse_datetime(merged.get("last_updated", ocpi_timestamp(utcnow())))
 
-    if module == "locations":
-        index_kind, index_key = indexes.LOCATION, object_id
-    else:
-        index_kind, index_key = indexes.TOKEN, indexes.token_key(object_id, object_type)
+    also = None
+    if not patch and module != "tariffs":
+        # A PATCH changes an object that is already stored, so already indexed: every EVSE status change
+        # comes this way, and refreshing the index on each cost a third of its time.
+        kind, index_key = (
+            (indexes.LOCATION, object_id)
+            if module == "locations"
+            else (indexes.TOKEN, indexes.token_key(object_id, object_type))
+        )
 
-    async def remember(session: AsyncSession) -> None:
-        await indexes.remember_in(session, index_kind, index_key, owner)
+        async def also(session: AsyncSession) -> None:
+            await indexes.remember_in(session, kind, index_key, owner)
 
-    # The merge, the write and the routing index in one transaction with the row locked. A PATCH changes
-    # an object that is already stored, so already indexed: every EVSE status change comes this way, and
-    # refreshing the index on each cost a third of its time.
+    # The merge, the write and the routing index in one transaction with the row locked.
     await hubstore.update(
         db,
         module,
@@ -194,7 +197,7 @@ async def _store(inbound: Inbound, owner: PartyRef, segments: list[str], body: A
         object_type=object_type,
         party_fk=inbound.caller.party_fk,
         build=build,
-        also=remember if module != "tariffs" and not patch else None,
+        also=also,
     )
 
 
@@ -349,22 +352,25 @@ async def _agreed(
     if ctx.settings.agreements == "open":
         return receivers
 
-    def partners_of(role: Role) -> Awaitable[set[PartyRef] | None]:
-        return agreements.counterparts(ctx.db, ctx.settings, owner, role)
+    emsps = (
+        await agreements.counterparts(ctx.db, ctx.settings, owner, Role.CPO)
+        if Role.CPO in owner_roles
+        else None
+    )
+    cpos = (
+        await agreements.counterparts(ctx.db, ctx.settings, owner, Role.EMSP)
+        if Role.EMSP in owner_roles
+        else None
+    )
 
-    emsps = (await partners_of(Role.CPO) or set()) if Role.CPO in owner_roles else set()
-    cpos = (await partners_of(Role.EMSP) or set()) if Role.EMSP in owner_roles else set()
-    allowed = []
-    for receiver in receivers:
-        if Role.CPO in owner_roles and Role.EMSP in receiver.roles:
-            ok = receiver.party in emsps
-        elif Role.EMSP in owner_roles and Role.CPO in receiver.roles:
-            ok = receiver.party in cpos
-        else:
-            ok = True
-        if ok:
-            allowed.append(receiver)
-    return allowed
+    def may_reach(receiver: Receiver) -> bool:
+        if emsps is not None and Role.EMSP in receiver.roles:
+            return receiver.party in emsps
+        if cpos is not None and Role.CPO in receiver.roles:
+            return receiver.party in cpos
+        return True
+
+    return [receiver for receiver in receivers if may_reach(receiver)]
 
 
 # --- GET All -----------------------------------------------------------------------------------------

@@ -229,7 +229,6 @@ async def update(
             async with db.transaction() as session:
                 row = (await session.execute(_LOCKED, names)).first()
                 body, last_updated = build(row.body if row is not None else None)
-                values = {"v_body": body, "v_updated": last_updated, "v_party": party_fk}
                 if row is None:
                     await session.execute(
                         _INSERT,
@@ -245,7 +244,10 @@ async def update(
                         },
                     )
                 else:
-                    await session.execute(_CHANGE, {"row_id": row.id, **values})
+                    await session.execute(
+                        _CHANGE,
+                        {"row_id": row.id, "v_body": body, "v_updated": last_updated, "v_party": party_fk},
+                    )
                 if also is not None:
                     await also(session)
             return
