@@ -159,6 +159,12 @@ class Settings(_Section):
     outbox_backoff_base: float = Field(default=1.0, gt=0, le=3600)
     outbox_max_attempts: int = Field(default=15, ge=1, le=1000)
     outbox_lease: float = Field(default=30.0, ge=1, le=3600)
+    gc_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        le=10_000_000,
+        description="objects allocated between young-generation garbage collections; 0: Python's default",
+    )
 
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 
 import structlog
@@ -37,6 +38,7 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
         )
         await tls.start()
         log.info("hub.oicp_listening", listen=f"https://{oicp_host}:{settings.oicp.listen_port}")
+    tune_gc(settings.gc_threshold)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,3 +55,22 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     finally:
         log.info("hub.stopping")
         await runner.cleanup()
+
+
+def tune_gc(threshold: int) -> None:
+    """Keep the cyclic garbage collector off the hot path once the hub has started.
+
+    Started, the hub holds a few hundred thousand long-lived objects (modules, the ORM's mappers, compiled
+    statements, caches), and with Python's default of a collection every 700 net allocations, collections
+    that rescan them took a fifth of a loaded worker's CPU (and stalled it up to 150 ms). What exists now is
+    frozen out of the collector's sight, and the young generation collected every ``threshold`` net
+    allocations. Reference counting still frees almost everything at once; only cycles wait for the
+    collector, and they still get collected. ``threshold`` 0 leaves Python's defaults alone.
+    """
+    if threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(threshold, middle, old)
+    log.info("hub.gc_tuned", frozen=gc.get_freeze_count(), threshold=threshold)
