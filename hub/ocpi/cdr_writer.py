@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -142,7 +142,28 @@ class CdrWriter:
 
 
 async def _stored(session: AsyncSession, keys: set[Key]) -> dict[Key, Cdr]:
-    query = select(Cdr).where(tuple_(col(Cdr.country_code), col(Cdr.party_id), col(Cdr.cdr_key)).in_(keys))
     return {
-        (row.country_code, row.party_id, row.cdr_key): row for row in (await session.execute(query)).scalars()
+        (row.country_code, row.party_id, row.cdr_key): row
+        for row in (await session.execute(stored_query(keys))).scalars()
     }
+
+
+def stored_query(keys: set[Key]) -> Select[tuple[Cdr]]:
+    """The CDRs already stored under ``keys`` (owner country code, party id, CDR key)."""
+    # One IN list per owner, not a row-value IN: SQLite answers ``(a, b, c) IN (VALUES ...)`` by scanning
+    # the whole table, so every batch got slower as CDRs accumulated; this form walks the unique index.
+    by_owner: dict[tuple[str, str], list[str]] = {}
+    for country_code, party_id, cdr_key in keys:
+        by_owner.setdefault((country_code, party_id), []).append(cdr_key)
+    return select(Cdr).where(
+        or_(
+            *(
+                and_(
+                    col(Cdr.country_code) == country_code,
+                    col(Cdr.party_id) == party_id,
+                    col(Cdr.cdr_key).in_(cdr_keys),
+                )
+                for (country_code, party_id), cdr_keys in by_owner.items()
+            )
+        )
+    )

@@ -78,3 +78,41 @@ async def test_a_cdr_stored_by_another_worker_mid_batch_does_not_lose_the_rest(
     assert answers[0].headers["Location"] == first.headers["Location"]
     assert sorted(row.cdr_id for row in await stored(hub)) == ["NEW1", "NEW2", "RACE"]
     assert await counts(hub) == (3, 3, 3)
+
+
+async def test_a_batch_of_two_owners_finds_each_owners_stored_cdrs(
+    hub: RunningHub, platform: PlatformFactory
+) -> None:
+    await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpa = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    cpb = await connected(hub, platform, ("BE", "CPB", "CPO"))
+    firsts = [
+        await cpa.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id="SAME")),
+        await cpb.post_cdr(cdr_of(("BE", "CPB"), ("DE", "EMA"), cdr_id="SAME")),
+    ]
+    assert [answer.status for answer in firsts] == [201, 201]  # one id, two owners: two CDRs
+    answers = await asyncio.gather(
+        cpa.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id="SAME")),
+        cpb.post_cdr(cdr_of(("BE", "CPB"), ("DE", "EMA"), cdr_id="SAME")),
+        cpa.post_cdr(cdr_of(("NL", "CPA"), ("DE", "EMA"), cdr_id="OTHER")),
+    )
+    assert [answer.status for answer in answers] == [200, 200, 201]
+    assert [answer.headers["Location"] for answer in answers[:2]] == [
+        answer.headers["Location"] for answer in firsts
+    ]
+    assert await counts(hub) == (3, 3, 3)
+
+
+async def test_the_duplicate_look_up_walks_the_unique_index(hub: RunningHub) -> None:
+    """SQLite scans the whole table for a row-value IN list: each batch would get slower with every CDR."""
+    engine = hub.app[DB].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    keys = {("NL", "CPA", "A"), ("NL", "CPA", "B"), ("BE", "CPB", "A")}
+    sql = str(
+        cdr_writer.stored_query(keys).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    )
+    async with engine.connect() as connection:
+        plan = [str(row[-1]) for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert not any(step.startswith("SCAN") for step in plan), plan
+    assert any("USING INDEX" in step for step in plan), plan
