@@ -148,7 +148,7 @@ async def _stored(session: AsyncSession, keys: set[Key]) -> dict[Key, Cdr]:
     }
 
 
-def stored_query(keys: set[Key]) -> Select[tuple[Cdr]]:
+def stored_query(keys: set[Key]) -> Select[Cdr]:
     """The CDRs already stored under ``keys`` (owner country code, party id, CDR key)."""
     # One IN list per owner, not a row-value IN: SQLite answers ``(a, b, c) IN (VALUES ...)`` by scanning
     # the whole table, so every batch got slower as CDRs accumulated; this form walks the unique index.
