@@ -104,6 +104,7 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
             cdrs.CDR_DELIVERY: functools.partial(cdrs.deliver, ctx),
             oicp_cdrs.OICP_CDR_DELIVERY: lambda item: oicp_cdrs.deliver(app[OICP], item),
         },
+        prepare={cdrs.CDR_DELIVERY: functools.partial(cdrs.prepare, ctx)},
         on_dead={
             cdrs.CDR_DELIVERY: functools.partial(cdrs.dead, ctx),
             oicp_cdrs.OICP_CDR_DELIVERY: functools.partial(cdrs.dead, ctx),

@@ -8,6 +8,9 @@ Items may belong to a *line* (a CDR owner's CDRs to one eMSP): a line is deliver
 was enqueued. Its items go one after another, never two at once; when one fails, the rest of the line waits
 behind it for its back-off (one request per back-off to a partner that is down, never a flood), and is
 claimed again, in order, when it succeeds or is given up as dead.
+
+A kind may register a *prepare* step: given a claimed batch's items of that kind, it reads what they need
+in one go and returns the handler that works them from it (CDR delivery reads its CDRs this way).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ CLIENT_INFO = "clientinfo"
 Finish = Callable[[AsyncSession], Awaitable[None]]
 Handler = Callable[[OutboxItem], Awaitable[Finish | None]]
 DeadHandler = Callable[[OutboxItem], Awaitable[None]]
+# Optional per kind: reads what a claimed batch's items need in one go and returns the handler that works
+# them from it (a line's CDRs are delivered one after another, and a read per item doubled each step).
+Prepare = Callable[[list[OutboxItem]], Awaitable[Handler]]
 
 # Not tried because an earlier item of its line failed: its attempt is not counted against it.
 _SKIPPED = "\x00skipped"
@@ -153,6 +159,7 @@ class Dispatcher:
         handlers: Mapping[str, Handler],
         *,
         on_dead: Mapping[str, DeadHandler] | None = None,
+        prepare: Mapping[str, Prepare] | None = None,
         poll_interval: float = 0.5,
         batch: int = 50,
         max_attempts: int = 15,
@@ -164,6 +171,7 @@ class Dispatcher:
         self._db = db
         self._handlers = dict(handlers)
         self._on_dead = dict(on_dead or {})
+        self._prepare = dict(prepare or {})
         self._poll = poll_interval
         self._batch = batch
         self._max_attempts = max_attempts
@@ -233,7 +241,8 @@ class Dispatcher:
             chains: dict[object, list[OutboxItem]] = {}
             for item in items:  # claimed in id order, so each line's chain is in order
                 chains.setdefault(item.line if item.line is not None else object(), []).append(item)
-            done = await asyncio.gather(*(self._work_chain(chain) for chain in chains.values()))
+            handlers = await self._handlers_for(items)
+            done = await asyncio.gather(*(self._work_chain(chain, handlers) for chain in chains.values()))
             await self._record([outcome for chain in done for outcome in chain])
         except Exception:
             log.exception("outbox.record_failed", party=party)  # the leases expire: tried again later
@@ -243,12 +252,22 @@ class Dispatcher:
             _count(self._lines, [item.line for item in items if item.line is not None], -1)
             self._wake.set()
 
-    async def _work_chain(self, chain: list[OutboxItem]) -> list[Outcome]:
+    async def _handlers_for(self, items: list[OutboxItem]) -> dict[str, Handler]:
+        """The handler of each kind in ``items``: prepared for them where the kind has a ``prepare``."""
+        handlers = dict(self._handlers)
+        for kind in {item.kind for item in items} & self._prepare.keys():
+            try:
+                handlers[kind] = await self._prepare[kind]([item for item in items if item.kind == kind])
+            except Exception:  # the items are still worked, each reading its own
+                log.exception("outbox.prepare_failed", kind=kind)
+        return handlers
+
+    async def _work_chain(self, chain: list[OutboxItem], handlers: Mapping[str, Handler]) -> list[Outcome]:
         """One item, or one line's items one after another; after a failure the rest are not tried."""
         outcomes: list[Outcome] = []
         failed = False
         for item in chain:
-            error, finish = (_SKIPPED, None) if failed else await self._work(item)
+            error, finish = (_SKIPPED, None) if failed else await self._work(item, handlers[item.kind])
             failed = failed or error is not None
             outcomes.append((item, error, finish))
         return outcomes
@@ -272,10 +291,10 @@ class Dispatcher:
                 item.attempts += 1
         return items
 
-    async def _work(self, item: OutboxItem) -> tuple[str | None, Finish | None]:
+    async def _work(self, item: OutboxItem, handler: Handler) -> tuple[str | None, Finish | None]:
         """(None, what to write with the mark) when done, else (the reason it must be tried again, None)."""
         try:
-            finish = await self._handlers[item.kind](item)
+            finish = await handler(item)
         except Retry as exc:
             return str(exc) or "retry", None
         except Exception as exc:

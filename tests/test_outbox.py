@@ -122,3 +122,44 @@ async def test_a_line_at_work_in_this_process_is_not_claimed_again_until_it_is_r
     state = await rows(db)
     assert state["a2"].attempts == 1 and state["a2"].delivered_at is not None
     assert state["b1"].delivered_at is None  # leased by the claim above, never worked: it waits its lease
+
+
+async def test_a_prepared_kind_reads_once_per_batch_and_keeps_its_lines_order(db: Database) -> None:
+    (party,) = await parties(db, 1)
+    await enqueue(db, *[(party, "L", f"c{n}") for n in range(5)], (party, None, "solo"))
+    batches: list[list[str]] = []
+    worked: list[tuple[str, str]] = []
+
+    async def prepare(items: list[OutboxItem]) -> outbox.Handler:
+        names = [item.payload["name"] for item in items]
+        batches.append(names)
+        loaded = {name: name.upper() for name in names}  # what one read for the batch would give
+
+        async def handler(item: OutboxItem) -> None:
+            worked.append((item.payload["name"], loaded[item.payload["name"]]))
+
+        return handler
+
+    dispatcher = outbox.Dispatcher(db, {"job": lambda item: asyncio.sleep(0)}, prepare={"job": prepare})
+    await dispatcher.drain()
+    assert batches == [["c0", "c1", "c2", "c3", "c4", "solo"]]  # one read for the claimed batch
+    assert [name for name, _ in worked if name != "solo"] == ["c0", "c1", "c2", "c3", "c4"]
+    assert all(value == name.upper() for name, value in worked)
+    assert all(row.delivered_at is not None for row in (await rows(db)).values())
+
+
+async def test_a_failed_prepare_leaves_each_item_to_the_plain_handler(db: Database) -> None:
+    (party,) = await parties(db, 1)
+    await enqueue(db, (party, "L", "a"), (party, "L", "b"))
+    worked: list[str] = []
+
+    async def handler(item: OutboxItem) -> None:
+        worked.append(item.payload["name"])
+
+    async def broken(items: list[OutboxItem]) -> outbox.Handler:
+        raise RuntimeError("database went away")
+
+    dispatcher = outbox.Dispatcher(db, {"job": handler}, prepare={"job": broken})
+    await dispatcher.drain()
+    assert worked == ["a", "b"]
+    assert all(row.delivered_at is not None for row in (await rows(db)).values())
