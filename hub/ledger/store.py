@@ -33,6 +33,14 @@ def _dialect_insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def _entries_insert(session: AsyncSession) -> Any:
+    return (
+        _dialect_insert(session)(JournalEntry)
+        .on_conflict_do_nothing(index_elements=["source_cdr_fk"])
+        .returning(JournalEntry)
+    )
+
+
 async def entry_for_cdr(session: AsyncSession, cdr_fk: int) -> JournalEntry | None:
     query = select(JournalEntry).where(col(JournalEntry.source_cdr_fk) == cdr_fk)
     return (await session.execute(query)).scalar_one_or_none()
@@ -47,13 +55,9 @@ async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     """
     if not rows:
         return {}
-    statement = (
-        _dialect_insert(session)(JournalEntry)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["source_cdr_fk"])
-        .returning(JournalEntry)
-    )
-    entries = (await session.execute(statement)).scalars()
+    # The rows as the statement's parameters, not in its VALUES: the statement then compiles once and
+    # stays in SQLAlchemy's cache, where a VALUES list of each batch's length was compiled anew each time.
+    entries = (await session.execute(_entries_insert(session), list(rows))).scalars()
     return {entry.source_cdr_fk: entry for entry in entries if entry.source_cdr_fk is not None}
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col
 from hub.config import Settings
 from hub.ledger import balances, booking, fees, store
 from hub.store.db import Database
-from hub.store.models import JournalEntry, JournalPosting
+from hub.store.models import Cdr, JournalEntry, JournalPosting
 from schemas.canonical.money import Money
 from tests.ledger.support import Parties, book_again, make_cdr, store_and_book
 from tests.ledger.support import store as store_only
@@ -59,6 +59,23 @@ async def test_booking_twice_returns_the_first_entry(db: Database, settings: Set
     again = await book_again(db, settings, cdr)
     assert first is not None and again is not None and again.id == first.id
     assert await _count(db) == 1
+
+
+async def test_a_batch_books_only_the_cdrs_not_booked_yet(
+    db: Database, settings: Settings, two: Two
+) -> None:
+    who, cpo, emsp = two
+    first = await store_and_book(db, settings, make_cdr(who, cpo, emsp, excl="1"))
+    assert first is not None and first.source_cdr_fk is not None
+    for size in (3, 5):  # batches of different lengths share one statement: each still books right
+        fresh = [await store_only(db, make_cdr(who, cpo, emsp, excl=str(n + 2))) for n in range(size)]
+        async with db.transaction() as session:
+            again = await session.get(Cdr, first.source_cdr_fk)
+            assert again is not None
+            entries = await booking.book_new_cdrs(session, [again, *fresh], settings)
+        assert set(entries) == {cdr.id for cdr in fresh}
+        assert all(entry.source_cdr_fk == cdr_fk and entry.id for cdr_fk, entry in entries.items())
+    assert await _count(db) == 1 + 3 + 5
 
 
 async def test_fees_are_booked_in_the_same_entry(db: Database, settings: Settings, two: Two) -> None:
