@@ -95,7 +95,7 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
         settings=settings,
         vault=app[VAULT],
         client=OcpiClient(app[HTTP], settings.ocpi, recorder=app[traffic.TRAFFIC]),
-        wake=lambda: holder[0].wake() if holder else None,
+        wake=lambda line=None: holder[0].wake(line) if holder else None,
     )
     dispatcher = Dispatcher(
         app[DB],

@@ -191,8 +191,15 @@ class Dispatcher:
         self._stopping = False
         self._claim_query = _claim_query(list(self._handlers))
 
-    def wake(self) -> None:
-        """Something was just enqueued in this process: do not wait for the next poll."""
+    def wake(self, line: str | None = None) -> None:
+        """Something was just enqueued in this process (on ``line``, if given): do not wait for the poll.
+
+        An item on a line this process is working on could not be claimed now anyway: the line's work
+        wakes the dispatcher when it ends. Claiming for it regardless walked the line's whole backlog on
+        every CDR accepted, about a tenth of a loaded hub's time, to find nothing.
+        """
+        if line is not None and line in self._lines:
+            return
         self._wake.set()
 
     def start(self) -> None:
@@ -208,13 +215,15 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the claim, not after: a wake that comes while the claim runs (a line's work
+            # ending, say) is then not lost, and the next claim follows at once rather than at the poll.
+            self._wake.clear()
             try:
                 done = await self.run_once()
             except Exception:
                 log.exception("outbox.cycle_failed")
                 done = 0
             if done < self._batch and not self._stopping:
-                self._wake.clear()
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130).
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll):

@@ -5,6 +5,7 @@ what is claimed."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -163,3 +164,37 @@ async def test_a_failed_prepare_leaves_each_item_to_the_plain_handler(db: Databa
     await dispatcher.drain()
     assert worked == ["a", "b"]
     assert all(row.delivered_at is not None for row in (await rows(db)).values())
+
+
+async def test_a_wake_for_a_line_at_work_waits_for_that_work_to_end_and_nothing_more(db: Database) -> None:
+    (party,) = await parties(db, 1)
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def handler(item: OutboxItem) -> None:
+        if item.payload["name"] == "a1":
+            await release.wait()
+        done.append(item.payload["name"])
+
+    # A poll far beyond the test's patience: whatever is done here was done on a wake.
+    dispatcher = outbox.Dispatcher(db, {"job": handler}, poll_interval=60)
+    await enqueue(db, (party, "A", "a1"))
+    dispatcher.start()
+    try:
+        await asyncio.wait_for(_until(lambda: dispatcher._lines == {"A": 1}), 5)
+        await enqueue(db, (party, "A", "a2"))
+        dispatcher.wake("A")  # its line is at work: no claim now, it could only find nothing
+        assert not dispatcher._wake.is_set()
+        await enqueue(db, (party, "B", "b1"))
+        dispatcher.wake("B")  # another line: claimed and done at once, while a1 still waits
+        await asyncio.wait_for(_until(lambda: done == ["b1"]), 5)
+        release.set()  # a1's end wakes the dispatcher, and a2 follows it without waiting for the poll
+        await asyncio.wait_for(_until(lambda: done == ["b1", "a1", "a2"]), 5)
+    finally:
+        release.set()
+        await dispatcher.stop()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():  # noqa: ASYNC110 - the dispatcher signals nothing a test could await
+        await asyncio.sleep(0.01)

@@ -26,7 +26,7 @@ from hub.ocpi.hubstore import page_of_bodies
 from hub.ocpi.pagination import page_headers, page_request
 from hub.ocpi.relay import Inbound, answer, connection_of, send
 from hub.oicp import from_ocpi
-from hub.outbox import Finish, Handler, Retry
+from hub.outbox import Finish, Handler, Retry, cdr_line
 from hub.store.models import Cdr, OutboxItem, Party
 from hub.store.types import utcnow
 from hub.validation import parse_model
@@ -76,7 +76,7 @@ async def post(inbound: Inbound) -> web.StreamResponse:
         _row(inbound, cdr, target.ref, target.party_fk, oicp), kind
     )
     if created:
-        inbound.ctx.wake()
+        inbound.ctx.wake(cdr_line(row))
         log.info("cdr.accepted", cdr=row.cdr_id, cpo=str(owner), emsp=str(target.ref), credit=row.credit)
     else:
         log.info("cdr.duplicate", cdr=row.cdr_id, cpo=str(owner))

@@ -24,7 +24,7 @@ class OcpiContext:
     vault: Vault
     client: OcpiClient
     # Called after a commit that queued outbox work, so this process's dispatcher starts at once.
-    wake: Callable[[], None] = field(default=lambda: None)
+    wake: Callable[..., None] = field(default=lambda line=None: None)  # line: see Dispatcher.wake
     # Per-process caches of the hot path (hub/cache.py): tokens, connections. Built from settings.
     tokens: TtlCache[Any, Any] = field(init=False)
     connections: TtlCache[int, Any] = field(init=False)

@@ -61,9 +61,7 @@ async def test_booking_twice_returns_the_first_entry(db: Database, settings: Set
     assert await _count(db) == 1
 
 
-async def test_a_batch_books_only_the_cdrs_not_booked_yet(
-    db: Database, settings: Settings, two: Two
-) -> None:
+async def test_a_batch_books_only_the_cdrs_not_booked_yet(db: Database, settings: Settings, two: Two) -> None:
     who, cpo, emsp = two
     first = await store_and_book(db, settings, make_cdr(who, cpo, emsp, excl="1"))
     assert first is not None and first.source_cdr_fk is not None
