@@ -30,7 +30,9 @@ async def test_cdr_is_stored_delivered_and_readable_through_the_hub(
     assert emsp.store.cdrs[("NL", "CPA", "12345")] == cdr  # unchanged, byte for byte as JSON
     delivery = next(r for r in emsp.received if r.module == "cdrs")
     assert (delivery.headers["OCPI-from-party-id"], delivery.headers["OCPI-to-party-id"]) == ("CPA", "EMA")
-    assert (await stored(hub))[0].delivery == "delivered"
+    (row,) = await stored(hub)
+    assert row.delivery == "delivered" and row.delivered_at is not None
+    assert row.emsp_location is not None and row.emsp_location.endswith("/12345")  # the eMSP's Location
     # The CPO reads it back through the hub's Location, which proxies the eMSP's.
     again = await cpo.get_cdr(location, to=("DE", "EMA"))
     assert again.status_code == 1000 and again.data == cdr
