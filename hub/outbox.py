@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Integer, Select, and_, bindparam, exists, or_, select, text, update
+from sqlalchemy import Integer, Select, and_, bindparam, exists, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -71,6 +71,26 @@ def enqueue(
     )
     session.add(item)
     return item
+
+
+async def enqueue_all(
+    session: AsyncSession, kind: str, work: Sequence[tuple[Mapping[str, Any], int | None, str | None]]
+) -> None:
+    """:func:`enqueue` for a batch, as (payload, party_fk, line), inserted in their order in one statement.
+
+    For the CDR group commit: the ORM's unit of work cost more than the insert itself, on the event loop.
+    """
+    if not work:
+        return
+    now = utcnow()
+    rows = [
+        {"kind": kind, "payload": dict(payload), "party_fk": party_fk, "line": line, "available_at": now}
+        for payload, party_fk, line in work
+    ]
+    await session.execute(_OUTBOX_INSERT, rows)
+
+
+_OUTBOX_INSERT = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 
 
 def cdr_line(cdr: Cdr) -> str:
