@@ -31,14 +31,19 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hub.oicp.bridge")
 
 
-# Built once (every AuthorizeStart runs one): the candidates' (country, party) pairs and the medium are
-# bound per call. Constructing the IN list of 50 pairs anew each time cost more than the query.
-_TOKENS = select(col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body)).where(
+# Built once (every AuthorizeStart runs one). By UID: every token published under it, through the
+# (module, object_id) index, and the candidates picked from them here; the owners as a row-value IN list
+# made SQLite walk every token of every eMSP instead. By contract id: the candidates' tokens whose body
+# names it (that one reads each candidate's tokens).
+_COLUMNS = (col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body))
+_TOKENS_BY_UID = select(*_COLUMNS).where(
+    col(HubObject.module) == "tokens", col(HubObject.object_id) == bindparam("wanted")
+)
+_TOKENS_BY_CONTRACT = select(*_COLUMNS).where(
     col(HubObject.module) == "tokens",
     tuple_(col(HubObject.country_code), col(HubObject.party_id)).in_(bindparam("owners", expanding=True)),
+    col(HubObject.body).like(bindparam("wanted"), escape="\\"),
 )
-_TOKENS_BY_UID = _TOKENS.where(col(HubObject.object_id) == bindparam("wanted"))
-_TOKENS_BY_CONTRACT = _TOKENS.where(col(HubObject.body).like(bindparam("wanted"), escape="\\"))
 
 
 def _like_escaped(text: str) -> str:
@@ -57,14 +62,18 @@ async def stored_tokens(
         return {}
     wanted = oicp_identification.to_token(identification)
     by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
+    params: dict[str, Any]
     if wanted.contract_id is None:
-        query, value = _TOKENS_BY_UID, wanted.uid.upper()
+        query, params = _TOKENS_BY_UID, {"wanted": wanted.uid.upper()}
     else:
-        query, value = _TOKENS_BY_CONTRACT, f"%{_like_escaped(wanted.contract_id)}%"
+        params = {"owners": list(by_ref), "wanted": f"%{_like_escaped(wanted.contract_id)}%"}
+        query = _TOKENS_BY_CONTRACT
     async with ctx.db.session() as session:
-        rows = (await session.execute(query, {"owners": list(by_ref), "wanted": value})).all()
+        rows = (await session.execute(query, params)).all()
     found: dict[int, dict[str, Any]] = {}
     for cc, pid, body in rows:
+        if (cc, pid) not in by_ref:  # published by an eMSP that is no candidate here
+            continue
         token = load_exact(body)
         if isinstance(token, dict) and _same_medium(ocpi_tokens.to_token(token), wanted):
             found.setdefault(by_ref[(cc, pid)].party_fk, token)

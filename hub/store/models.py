@@ -179,6 +179,8 @@ class HubObject(SQLModel, table=True):
         UniqueConstraint(
             "module", "country_code", "party_id", "object_id", "object_type", name="uq_ocpi_object_key"
         ),
+        # A token by its UID, whoever published it (AuthorizeStart, migration 0009).
+        Index("ix_ocpi_object_module_object_id", "module", "object_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub import cdr_admin
+from hub import cdr_admin, parties
 from hub.errors import Conflict
+from hub.oicp import bridge
 from hub.simulators.ocpi import OcpiPlatform
 from hub.simulators.oicp import OicpPartner
 from hub.simulators.oicp_samples import sample_cdr, sample_evse_record, sample_pricing_record
-from hub.store.models import Cdr, JournalEntry
+from hub.store.models import Cdr, JournalEntry, Party
 from schemas.ocpi.v2_2_1 import CDR, Location
 from tests.ocpi.conftest import PlatformFactory
 from tests.ocpi.examples import example, owned_by
@@ -109,6 +110,46 @@ async def test_a_whitelisted_ocpi_token_authorizes_offline(
     answer = await cpo.authorize_start(UID, EVSE)
     assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "NL-EMS")
     assert [r for r in emsp.received if r.module == "tokens" and r.method == "POST"] == []  # not asked
+
+
+async def test_a_uid_published_by_several_emsps_is_read_as_each_candidates_own(
+    oicp_hub: OicpHub,
+    partner: PartnerFactory,
+    platform: PlatformFactory,
+) -> None:
+    cpo = await partner("cpo", "DE", "CPO")
+    emsp = await ocpi_connected(oicp_hub, platform, EMSP_NL)
+    other = await ocpi_connected(oicp_hub, platform, ("NL", "EMB", "EMSP"))
+    emsp.tokens = [ocpi_token(whitelist="NEVER")]  # what it answers a real-time authorisation from
+    assert (await emsp.push_token(emsp.tokens[0])).status_code == 1000
+    theirs = {**ocpi_token(whitelist="ALWAYS"), "party_id": "EMB", "contract_id": "NL-EMB-C12345678-X"}
+    assert (await other.push_token(theirs)).status_code == 1000
+    await oicp_hub.settle()
+    answer = await cpo.authorize_start(UID, EVSE)
+    assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "NL-EMB")  # offline
+    assert [r for r in emsp.received if r.module == "tokens" and r.method == "POST"] == []
+
+    # Once NL-EMB is no candidate, its token under the same UID is not the CPO's business: NL-EMS is asked.
+    async with oicp_hub.db.session() as session:
+        (emb,) = (await session.execute(select(Party.id).where(Party.name == "NL-EMB"))).scalars()
+    await parties.suspend_party(oicp_hub.db, oicp_hub.settings, emb)
+    oicp_hub.ctx.ocpi.roster.forget()
+    oicp_hub.ctx.authorized_by.forget()
+    answer = await cpo.authorize_start(UID, EVSE)
+    assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "NL-EMS")
+    assert len([r for r in emsp.received if r.module == "tokens" and r.method == "POST"]) == 1
+
+
+async def test_the_uid_look_up_walks_an_index_not_every_token(oicp_hub: OicpHub) -> None:
+    """With the owners as a row-value IN list, SQLite read every token of every eMSP on each call."""
+    engine = oicp_hub.db.engine
+    statement = bridge._TOKENS_BY_UID.params(wanted=UID)
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    async with engine.connect() as connection:
+        plan = [str(row[-1]) for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert plan == [
+        "SEARCH ocpi_object USING INDEX ix_ocpi_object_module_object_id (module=? AND object_id=?)"
+    ]
 
 
 async def test_a_whitelisted_ocpi_token_is_found_by_its_contract_id(
