@@ -33,6 +33,8 @@ class OcpiContext:
     targets: TtlCache[Any, Any] = field(init=False)
     # The platforms a broadcast of a module reaches (hub/ocpi/broadcast.py): read on every push.
     receivers: TtlCache[Any, Any] = field(init=False)
+    # OICP client certificates by fingerprint (hub/pki/callers.py): forgotten with the rest on a change.
+    certificates: TtlCache[str, Any] = field(init=False)
     limiter: RateLimiter = field(init=False)
     cdr_writer: CdrWriter = field(init=False)  # group commit of CDR POSTs
 
@@ -47,6 +49,7 @@ class OcpiContext:
         object.__setattr__(self, "targets", TtlCache(ttl))
         object.__setattr__(self, "roster", TtlCache(ttl))
         object.__setattr__(self, "receivers", TtlCache(ttl))
+        object.__setattr__(self, "certificates", TtlCache(ttl))
         object.__setattr__(self, "cdr_writer", CdrWriter(self.db, self.settings))
 
     def forget(self, party_fk: int | None = None) -> None:
@@ -55,6 +58,7 @@ class OcpiContext:
         self.targets.forget()
         self.roster.forget()
         self.receivers.forget()
+        self.certificates.forget()
         self.connections.forget(party_fk)
 
     def url(self, path: str) -> str:

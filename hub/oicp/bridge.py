@@ -68,8 +68,8 @@ async def stored_tokens(
     else:
         params = {"owners": list(by_ref), "wanted": f"%{_like_escaped(wanted.contract_id)}%"}
         query = _TOKENS_BY_CONTRACT
-    async with ctx.db.session() as session:
-        rows = (await session.execute(query, params)).all()
+    async with ctx.db.engine.connect() as connection:  # Core: no ORM session needed
+        rows = (await connection.execute(query, params)).all()
     found: dict[int, dict[str, Any]] = {}
     for cc, pid, body in rows:
         if (cc, pid) not in by_ref:  # published by an eMSP that is no candidate here

@@ -146,10 +146,11 @@ async def authorize_start(call: OicpCall) -> Answer:
 
 def session_row(
     cpo: Member, verdict: Verdict, request: Any, session_id: str, *, ocpi_ref: str | None = None
-) -> OicpSession:
-    """The session an Authorized AuthorizeStart opens (for an OICP or, with ``ocpi_ref``, an OCPI CPO)."""
+) -> dict[str, Any]:
+    """The session an Authorized AuthorizeStart opens (for an OICP or, with ``ocpi_ref``, an OCPI CPO),
+    as the column values :func:`sessions.create` stores."""
     assert verdict.emp is not None
-    return OicpSession(
+    return sessions.session_values(
         session_id=session_id,
         kind=SessionKind.CHARGING,
         cpo_party_fk=cpo.party_fk,

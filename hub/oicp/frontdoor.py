@@ -95,7 +95,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if operation is None:
         raise UnknownService(f"OICP service not found for URI: {request.method} {request.path}")
     ctx = request.app[OICP]
-    caller = await partner_for_peer_cert(ctx.db, peer_certificate_der(request))
+    caller = await partner_for_peer_cert(ctx.db, peer_certificate_der(request), cache=ctx.ocpi.certificates)
     ctx.limiter.take(caller.party_fk, operation.name)
     if caller.status != ConnectionStatus.CONNECTED:
         await _connected(ctx, caller.party_fk)

@@ -8,8 +8,11 @@ foreign SessionID is 400 and nothing happens. The one CDR of a session closes it
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
 
 from hub.errors import InvalidSession
@@ -30,18 +33,44 @@ def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
-async def create(db: Database, row: OicpSession) -> OicpSession:
-    # One INSERT through the table, not the ORM's unit of work: every Authorized AuthorizeStart writes a
-    # session, and the flush's bookkeeping cost more than the statement (the row keeps its given id).
-    values = {key: getattr(row, key) for key in _COLUMNS}
-    async with db.transaction() as session:
-        await session.execute(_INSERT, values)
-    return row
+async def create(db: Database, row: OicpSession | Mapping[str, Any]) -> None:
+    """Store a new session: a row, or its column values (:func:`session_values`).
+
+    One INSERT on a Core connection, outside the ORM's unit of work: every Authorized AuthorizeStart
+    writes a session before it answers, and the session's and the flush's bookkeeping cost more than the
+    statement.
+    """
+    values = row if isinstance(row, Mapping) else {key: getattr(row, key) for key in _COLUMNS}
+    async with db.write() as connection:
+        await connection.execute(_INSERT, values)
+
+
+def session_values(**given: Any) -> dict[str, Any]:
+    """A new session's column values, the model's defaults filled in, without building the model (whose
+    construction costs more than its INSERT on the AuthorizeStart path)."""
+    unknown = given.keys() - _DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"no oicp_session column {sorted(unknown)}")
+    values = {**_DEFAULTS, **{key: factory() for key, factory in _FACTORIES.items()}, **given}
+    missing = [key for key in _REQUIRED if values.get(key) is None]
+    if missing:
+        raise TypeError(f"a session needs {missing}")
+    return values
 
 
 _TABLE = OicpSession.__table__  # type: ignore[attr-defined]
 _COLUMNS = [column.key for column in _TABLE.columns]
 _INSERT = insert(_TABLE)
+_DEFAULTS: dict[str, Any] = {
+    key: (field.default if field.default is not PydanticUndefined else None)
+    for key, field in OicpSession.model_fields.items()
+}
+_FACTORIES: dict[str, Any] = {
+    key: field.default_factory
+    for key, field in OicpSession.model_fields.items()
+    if field.default_factory is not None
+}
+_REQUIRED = ("session_id", "cpo_party_fk", "operator_id")
 
 
 async def find(db: Database, session_id: str | None) -> OicpSession | None:

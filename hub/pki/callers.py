@@ -4,11 +4,13 @@ OICP has no other credential: the OperatorID or ProviderID in a request's path a
 partner the certificate was issued to, otherwise Hubject answers 017 "Unauthorized Access" (oicp-hub-notes
 §1, §5, §7). An unknown, revoked or expired certificate, or a locked (SUSPENDED) partner, is 017 as well.
 
-Revocation takes effect on the next request, even on a kept-alive connection: every request looks its
-certificate's fingerprint up (one query on the unique index, joined with the party and its roles). Measured
-on this 2-core machine: 1.3 ms on SQLite, 1.5 ms on PostgreSQL, nearly all of it SQLAlchemy's per-query
-overhead, the same as the OCPI token lookup every OCPI request pays. That is not worth a cache that would
-let a revoked certificate or a suspended partner through for up to its TTL on every hub process.
+Revocation takes effect even on a kept-alive connection: a request's certificate is looked up by its
+fingerprint (one query on the unique index, joined with the party and its roles), and the OICP front door
+trusts what it read for ``[ocpi] cache_seconds`` (1 s by default), as OCPI trusts what it read of a
+credentials token: a revocation or suspension through the CLI or another worker counts everywhere within
+that time, at once in the worker that suspended the partner. The look-up was a tenth of the CPU of every
+AuthorizeStart (nearly all of it SQLAlchemy's per-query overhead). The certificate's validity period is
+checked on every request, cached or not.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import structlog
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
+from hub.cache import TtlCache
 from hub.errors import Forbidden, NotAuthenticated
 from hub.pki.certs import fingerprint
 from hub.store.db import Database
@@ -72,31 +75,59 @@ _CALLER = (
 )
 
 
+@dataclass(frozen=True)
+class _Issued:
+    """What the certificate table says of one fingerprint: judged afresh on every request."""
+
+    revoked_at: datetime | None
+    not_before: datetime
+    not_after: datetime
+    status: str
+    protocol: str
+    caller: OicpCaller
+
+
 async def partner_for_peer_cert(
-    db: Database, der: bytes | None, *, now: datetime | None = None
+    db: Database,
+    der: bytes | None,
+    *,
+    now: datetime | None = None,
+    cache: TtlCache[str, _Issued | None] | None = None,
 ) -> OicpCaller:
-    """The partner a presented certificate was issued to; :class:`NotAuthenticated` (017) if none may call."""
+    """The partner a presented certificate was issued to; :class:`NotAuthenticated` (017) if none may call.
+
+    With ``cache``, what was read of a fingerprint is trusted for the cache's lifetime (as the OCPI
+    credentials are); its validity period is checked against ``now`` every time.
+    """
     if not der:
         raise NotAuthenticated("a client certificate is required")
     print_ = fingerprint(der)
+    issued = await (_read(db, print_) if cache is None else cache.get(print_, lambda: _read(db, print_)))
+    if issued is None:
+        _refuse("unknown", print_, "the client certificate was not issued by this hub")
+    now = now or utcnow()
+    if issued.revoked_at is not None:
+        _refuse("revoked", print_, "the client certificate has been revoked")
+    if not (issued.not_before <= now < issued.not_after):
+        _refuse("expired", print_, "the client certificate is expired or not yet valid")
+    if issued.status == ConnectionStatus.SUSPENDED or issued.protocol != Protocol.OICP:
+        _refuse("suspended", print_, "the partner is locked")
+    return issued.caller
+
+
+async def _read(db: Database, print_: str) -> _Issued | None:
     async with db.engine.connect() as connection:  # Core: no ORM session needed
         rows = (await connection.execute(_CALLER, {"fingerprint": print_})).all()
     if not rows:
-        _refuse("unknown", print_, "the client certificate was not issued by this hub")
+        return None
     revoked_at, not_before, not_after, party_fk, name, status, protocol = rows[0][:7]
-    now = now or utcnow()
-    if revoked_at is not None:
-        _refuse("revoked", print_, "the client certificate has been revoked")
-    if not (not_before <= now < not_after):
-        _refuse("expired", print_, "the client certificate is expired or not yet valid")
-    if status == ConnectionStatus.SUSPENDED or protocol != Protocol.OICP:
-        _refuse("suspended", print_, "the partner is locked")
     ids: dict[str, set[str]] = {Role.CPO: set(), Role.EMSP: set()}
     for *_, role, oicp_id in rows:
         if role in ids and oicp_id:
             ids[role].add(normalise_oicp_id(oicp_id))
     assert party_fk is not None
-    return OicpCaller(party_fk, name, status, frozenset(ids[Role.CPO]), frozenset(ids[Role.EMSP]))
+    caller = OicpCaller(party_fk, name, status, frozenset(ids[Role.CPO]), frozenset(ids[Role.EMSP]))
+    return _Issued(revoked_at, not_before, not_after, status, protocol, caller)
 
 
 def _refuse(reason: str, print_: str, message: str) -> NoReturn:

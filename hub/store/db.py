@@ -14,7 +14,13 @@ import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from hub.config import DatabaseSettings
 
@@ -146,6 +152,17 @@ class Database:
             return
         async with self._writer, self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection whose statements commit as a whole: for a hot path's few plain statements,
+        without the ORM session's bookkeeping (SQLite's writers queue on the same lock as above)."""
+        if self._writer is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._writer, self.engine.begin() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hub import agreements
+from hub.oicp import sessions
 from hub.simulators.oicp import OicpPartner
+from hub.store.models import OicpSession
 from schemas.canonical.party import PartyRef
 from tests.oicp.conftest import OicpHub, PartnerFactory, assert_valid_traffic
 
@@ -182,3 +186,17 @@ async def test_reservation_start_and_stop(partner: PartnerFactory) -> None:
     ack = await emp.reservation_stop(session_id, EVSE)
     assert ack["Result"] is True
     assert_valid_traffic(cpo, emp)
+
+
+def test_session_values_fill_in_the_models_defaults_and_refuse_what_the_table_lacks() -> None:
+    values = sessions.session_values(session_id="s-1", cpo_party_fk=1, operator_id="DE*ABC")
+    model = OicpSession(session_id="s-1", cpo_party_fk=1, operator_id="DE*ABC")
+    assert values.keys() == set(OicpSession.model_fields)
+    assert {k: v for k, v in values.items() if k != "created_at"} == {
+        k: getattr(model, k) for k in values if k != "created_at"
+    }
+    assert values["status"] == "open" and values["created_at"] is not None
+    with pytest.raises(TypeError, match="no oicp_session column"):
+        sessions.session_values(session_id="s-2", cpo_party_fk=1, operator_id="DE*ABC", colour="red")
+    with pytest.raises(TypeError, match="needs"):
+        sessions.session_values(session_id="s-3", cpo_party_fk=1)

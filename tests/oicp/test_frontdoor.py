@@ -84,3 +84,35 @@ async def test_a_partners_first_call_makes_it_connected(oicp_hub: OicpHub) -> No
     cpo = await oicp_hub.connect(view)
     await cpo.post(PUSH_STATUS.format(op="DE*ABC"), status_push("DE*ABC"))
     assert (await parties.get_party(oicp_hub.db, oicp_hub.settings, view.id)).status == "CONNECTED"
+
+
+async def test_a_revoked_certificate_is_refused_within_the_cache_time_a_suspension_at_once(
+    oicp_hub: OicpHub, admin_headers: dict[str, str]
+) -> None:
+    import asyncio
+
+    from hub.pki import revoke
+
+    path = PUSH_STATUS.format(op="DE*ABC")
+    cpo = await oicp_hub.connect(await oicp_hub.admit("DE", "ABC", "CPO"))
+    status, body = await cpo.post(path, status_push("DE*ABC"))
+    assert (status, body["Result"]) == (200, True)
+    # As `roamhub pki revoke` does, from another process: this worker learns of it within cache_seconds.
+    await revoke(oicp_hub.db, fingerprint=cpo.files.certificate.fingerprint)
+    await asyncio.sleep(oicp_hub.settings.ocpi.cache_seconds + 0.2)
+    status, body = await cpo.post(path, status_push("DE*ABC"))
+    assert (status, body["StatusCode"]["Code"]) == (401, "017")
+    assert "revoked" in body["StatusCode"]["AdditionalInfo"]
+
+    # A suspension through this worker's admin API counts on the very next request.
+    view = await oicp_hub.admit("DE", "DEF", "CPO")
+    other = await oicp_hub.connect(view)
+    status, body = await other.post(PUSH_STATUS.format(op="DE*DEF"), status_push("DE*DEF"))
+    assert body["Result"] is True
+    async with oicp_hub.http.post(
+        f"{oicp_hub.url}/admin/api/parties/{view.id}/suspend", headers=admin_headers
+    ) as response:
+        assert response.status == 200, await response.text()
+    status, body = await other.post(PUSH_STATUS.format(op="DE*DEF"), status_push("DE*DEF"))
+    assert body["StatusCode"]["Code"] == "017"
+    assert "locked" in body["StatusCode"]["AdditionalInfo"]
