@@ -70,7 +70,7 @@ _FACTORIES: dict[str, Any] = {
     for key, field in OicpSession.model_fields.items()
     if field.default_factory is not None
 }
-_REQUIRED = ("session_id", "cpo_party_fk", "operator_id")
+_REQUIRED = [key for key, field in OicpSession.model_fields.items() if field.is_required()]
 
 
 async def find(db: Database, session_id: str | None) -> OicpSession | None:

@@ -82,7 +82,6 @@ class _Issued:
     revoked_at: datetime | None
     not_before: datetime
     not_after: datetime
-    status: str
     protocol: str
     caller: OicpCaller
 
@@ -110,7 +109,7 @@ async def partner_for_peer_cert(
         _refuse("revoked", print_, "the client certificate has been revoked")
     if not (issued.not_before <= now < issued.not_after):
         _refuse("expired", print_, "the client certificate is expired or not yet valid")
-    if issued.status == ConnectionStatus.SUSPENDED or issued.protocol != Protocol.OICP:
+    if issued.caller.status == ConnectionStatus.SUSPENDED or issued.protocol != Protocol.OICP:
         _refuse("suspended", print_, "the partner is locked")
     return issued.caller
 
@@ -127,7 +126,7 @@ async def _read(db: Database, print_: str) -> _Issued | None:
             ids[role].add(normalise_oicp_id(oicp_id))
     assert party_fk is not None
     caller = OicpCaller(party_fk, name, status, frozenset(ids[Role.CPO]), frozenset(ids[Role.EMSP]))
-    return _Issued(revoked_at, not_before, not_after, status, protocol, caller)
+    return _Issued(revoked_at, not_before, not_after, protocol, caller)
 
 
 def _refuse(reason: str, print_: str, message: str) -> NoReturn:

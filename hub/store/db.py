@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,10 @@ class Database:
         # SQLite has one writer. Left to themselves, concurrent writers spin in SQLite's busy handler
         # (sleeps of 1 to 100 ms) and a read transaction that turns into a write can fail outright;
         # queueing this process's writers on a lock costs nothing of that.
-        self._writer = asyncio.Lock() if is_sqlite(settings.url) else None
+        # (PostgreSQL's writers need no queue: a no-op in its place.)
+        self._writer: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if is_sqlite(settings.url) else contextlib.nullcontext()
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -146,10 +150,6 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits as a whole, or not at all."""
-        if self._writer is None:
-            async with self.sessions() as session, session.begin():
-                yield session
-            return
         async with self._writer, self.sessions() as session, session.begin():
             yield session
 
@@ -157,10 +157,6 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection whose statements commit as a whole: for a hot path's few plain statements,
         without the ORM session's bookkeeping (SQLite's writers queue on the same lock as above)."""
-        if self._writer is None:
-            async with self.engine.begin() as connection:
-                yield connection
-            return
         async with self._writer, self.engine.begin() as connection:
             yield connection
 
