@@ -57,9 +57,13 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     return engine
 
 
-# SQLSTATEs of a server that is going away or not there yet (a restart, a failover): the connection
-# exceptions (class 08), admin_shutdown, crash_shutdown and cannot_connect_now.
-_AWAY_CLASS, _AWAY_STATES = "08", frozenset({"57P01", "57P02", "57P03"})
+# SQLSTATEs of a server that cannot serve this statement now but may in a moment: going away or not
+# there yet (a restart, a failover: the connection exceptions of class 08, admin_shutdown,
+# crash_shutdown, cannot_connect_now), out of a resource (class 53: disk full, out of memory, too many
+# connections, a configuration limit), or asking for the transaction to be tried again
+# (serialization_failure, deadlock_detected). Each is the database's trouble, not the request's.
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01"})
 
 
 def _connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
@@ -72,14 +76,16 @@ def _connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str
 
 
 def _server_away(context: ExceptionContext) -> BaseException | None:
-    """A server going away reaches SQLAlchemy as the driver's generic error (asyncpg's admin shutdown or
-    "connection was closed in the middle of operation"): make it the OperationalError it is, which the
-    HTTP layer answers with 503 (hub/middleware.py). Pre-ping failures are left to the pool's reconnect."""
+    """A server going away, or out of connections or disk, reaches SQLAlchemy as the driver's generic
+    error (asyncpg's admin shutdown, "connection was closed in the middle of operation", "too many
+    connections"): make it the OperationalError it is, which the HTTP layer answers with 503
+    (hub/middleware.py) rather than as a fault of the hub. Pre-ping failures are left to the pool's
+    reconnect."""
     error = context.sqlalchemy_exception
     if context.is_pre_ping or error is None or isinstance(error, OperationalError | InterfaceError):
         return None
     state = getattr(context.original_exception, "sqlstate", None) or ""
-    if context.is_disconnect or state.startswith(_AWAY_CLASS) or state in _AWAY_STATES:
+    if context.is_disconnect or state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_STATES:
         return OperationalError(
             context.statement,
             context.parameters,
