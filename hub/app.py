@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from hub import outbox, traffic
+from hub.background import LoopLog
 from hub.config import Settings
 from hub.crypto import admin_token, load_vault
 from hub.keys import (
@@ -142,9 +143,12 @@ async def _ocpi(app: web.Application) -> AsyncIterator[None]:
 
 async def _purge_callbacks(ctx: OcpiContext, every: float = 60.0) -> None:
     """Used and expired response_url mappings go (ocpi-hub-notes §6.6, hub handling rule 5)."""
+    loop_log = LoopLog(log, "callbacks.purge")
     while True:
         await asyncio.sleep(every)
         try:
             await callbacks.purge_expired(ctx)
-        except Exception:
-            log.exception("callbacks.purge_failed")
+        except Exception as exc:
+            loop_log.failed(exc)
+        else:
+            loop_log.succeeded()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from typing import Any
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 
 async def stop_gracefully(task: asyncio.Task[None] | None, grace: float = 5.0) -> None:
@@ -21,3 +25,38 @@ async def stop_gracefully(task: asyncio.Task[None] | None, grace: float = 5.0) -
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class LoopLog:
+    """How a background loop reports a failed cycle: a bug with its traceback every time; the database
+    being unavailable (locked, full, restarting: an OperationalError) once as a warning when the outage
+    begins and once when a cycle succeeds again, however many polls fail in between. A traceback per
+    poll through a database restart buried everything else in the log and said nothing new.
+    """
+
+    def __init__(self, logger: Any, loop: str) -> None:
+        self._log = logger
+        self._loop = loop  # the events are <loop>.cycle_failed, .database_unavailable, .database_back
+        self._outage_since: float | None = None
+        self._failed_cycles = 0
+
+    def failed(self, exc: BaseException, **fields: Any) -> None:
+        """Call from the loop's ``except`` block (the traceback comes from the exception being handled)."""
+        if not isinstance(exc, OperationalError | InterfaceError):
+            self._log.exception(f"{self._loop}.cycle_failed", **fields)
+            return
+        self._failed_cycles += 1
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            error = str(exc.orig if exc.orig is not None else exc)[:200]
+            self._log.warning(f"{self._loop}.database_unavailable", error=error, **fields)
+
+    def succeeded(self) -> None:
+        if self._outage_since is None:
+            return
+        self._log.warning(
+            f"{self._loop}.database_back",
+            seconds=round(time.monotonic() - self._outage_since, 1),
+            failed_cycles=self._failed_cycles,
+        )
+        self._outage_since, self._failed_cycles = None, 0

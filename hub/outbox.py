@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from hub.background import stop_gracefully
+from hub.background import LoopLog, stop_gracefully
 from hub.store.db import Database, is_sqlite
 from hub.store.models import Cdr, OutboxItem
 from hub.store.types import UTCDateTime, utcnow
@@ -210,6 +210,7 @@ class Dispatcher:
         self._groups: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._claim_query = _claim_query(list(self._handlers))
+        self._loop_log = LoopLog(log, "outbox")
 
     def wake(self, line: str | None = None) -> None:
         """Something was just enqueued in this process (on ``line``, if given): do not wait for the poll.
@@ -240,9 +241,11 @@ class Dispatcher:
             self._wake.clear()
             try:
                 done = await self.run_once()
-            except Exception:
-                log.exception("outbox.cycle_failed")
+            except Exception as exc:
+                self._loop_log.failed(exc)
                 done = 0
+            else:
+                self._loop_log.succeeded()
             if done < self._batch and not self._stopping:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130).
                 with contextlib.suppress(TimeoutError):

@@ -5,12 +5,18 @@ what is claimed."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+import structlog
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from structlog.testing import capture_logs
 
 from hub import outbox
+from hub.config import DatabaseSettings
 from hub.store.db import Database
 from hub.store.models import OutboxItem, Party
 from hub.store.types import utcnow
@@ -198,3 +204,58 @@ async def test_a_wake_for_a_line_at_work_waits_for_that_work_to_end_and_nothing_
 async def _until(condition: Callable[[], bool]) -> None:
     while not condition():  # noqa: ASYNC110 - the dispatcher signals nothing a test could await
         await asyncio.sleep(0.01)
+
+
+async def test_a_database_outage_is_logged_once_not_per_poll_and_the_work_goes_on_after_it(
+    db: Database,
+) -> None:
+    if not db.url.startswith("sqlite"):
+        pytest.skip("SQLite's whole-database lock makes every claim fail; the logging is backend-neutral")
+    (party,) = await parties(db, 1)
+    await enqueue(db, (party, None, "a"))
+    impatient = Database(DatabaseSettings(url=db.url, busy_timeout=0.02))
+    done: list[str] = []
+
+    async def handler(item: OutboxItem) -> None:
+        done.append(item.payload["name"])
+
+    dispatcher = outbox.Dispatcher(impatient, {"job": handler}, poll_interval=0.02)
+    other_process = sqlite3.connect(str(make_url(db.url).database), isolation_level=None)
+    try:
+        with capture_logs() as logs:
+            other_process.execute("BEGIN EXCLUSIVE")  # a backup, say: every claim meets "database is locked"
+            dispatcher.start()
+            await asyncio.sleep(0.4)
+            assert done == []
+            other_process.execute("ROLLBACK")
+            for _ in range(200):
+                if done:
+                    break
+                await asyncio.sleep(0.02)
+            await dispatcher.stop()
+    finally:
+        other_process.close()
+        await impatient.close()
+    assert done == ["a"]
+    events = [entry["event"] for entry in logs if entry["event"].startswith("outbox.")]
+    assert "outbox.cycle_failed" not in events  # no traceback per poll
+    assert events.count("outbox.database_unavailable") == 1
+    assert events.count("outbox.database_back") == 1
+    back = next(entry for entry in logs if entry["event"] == "outbox.database_back")
+    assert back["failed_cycles"] >= 3 and back["seconds"] >= 0.3
+    unavailable = next(entry for entry in logs if entry["event"] == "outbox.database_unavailable")
+    assert "locked" in unavailable["error"]
+
+
+async def test_a_bug_in_a_cycle_is_logged_with_its_traceback_every_time() -> None:
+    from hub.background import LoopLog
+
+    with capture_logs() as logs:
+        loop_log = LoopLog(structlog.get_logger("test"), "job")
+        for _ in range(2):
+            try:
+                raise KeyError("a bug")
+            except KeyError as exc:
+                loop_log.failed(exc)
+        loop_log.succeeded()
+    assert [(entry["event"], entry.get("exc_info")) for entry in logs] == [("job.cycle_failed", True)] * 2

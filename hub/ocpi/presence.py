@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from hub.background import stop_gracefully
+from hub.background import LoopLog, stop_gracefully
 from hub.errors import HubError
 from hub.ocpi.context import OcpiContext
 from hub.parties import set_status
@@ -66,6 +66,7 @@ class Presence:
 
     async def _run(self) -> None:
         interval = self._ctx.settings.ocpi.liveness_interval
+        loop_log = LoopLog(log, "presence")
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.2, min(60.0, interval / 5))):
@@ -74,8 +75,10 @@ class Presence:
                 return
             try:
                 await self.check_once()
-            except Exception:
-                log.exception("presence.check_failed")
+            except Exception as exc:
+                loop_log.failed(exc)
+            else:
+                loop_log.succeeded()
 
     async def check_once(self) -> int:
         """Check every platform that has been silent too long; returns how many were checked."""
