@@ -69,6 +69,10 @@ def test_quick_bench_measures_every_scenario_and_loses_no_cdr(tmp_path: Path) ->
     assert counts["booked"] == counts["acknowledged"]  # every acknowledged CDR booked once in the ledger
     assert _row(rows, "cdr_ingest", "lost")["passed"] is True
     assert _row(rows, "cdr_ingest", "duplicated")["passed"] is True
+    # The CDRs came from the quick profile's two CPOs, each its own line to the eMSP, both delivered.
+    by_cpo = results["details"]["sqlite/1"]["cdr_ingest"]["delivered"]["by_cpo"]
+    assert set(by_cpo) == {"NL-CPA", "NL-C01"} and all(count > 0 for count in by_cpo.values())
+    assert sum(by_cpo.values()) == counts["delivered"]
 
     # Where each process ran is part of the output.
     assert "hub worker 1" in done.stdout and "partners" in done.stdout and "proxy" in done.stdout

@@ -35,6 +35,11 @@ def receiver_party(number: int) -> Party:
     return (RECEIVER_COUNTRY, f"R{number:02d}")
 
 
+def cdr_cpo_party(number: int) -> Party:
+    """The CPOs that POST CDRs beside the bench CPO: NL-C01, NL-C02, ..."""
+    return (CPO[0], f"C{number:02d}")
+
+
 def party_text(party: Party) -> str:
     return f"{party[0]}-{party[1]}"
 
@@ -134,10 +139,10 @@ def sent_at_of(cdr: str) -> float | None:
     return int(tail) / 1_000_000 if tail.isdigit() else None
 
 
-def cdr_payload(cdr_id: str) -> dict[str, Any]:
+def cdr_payload(cdr_id: str, cpo: Party = CPO) -> dict[str, Any]:
     return {
-        "country_code": CPO[0],
-        "party_id": CPO[1],
+        "country_code": cpo[0],
+        "party_id": cpo[1],
         "id": cdr_id,
         "start_date_time": "2025-06-29T21:39:09Z",
         "end_date_time": "2025-06-29T23:37:32Z",

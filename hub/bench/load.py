@@ -102,6 +102,12 @@ class Workload:
         self.kind: str = args.kind
         self.base: str = args.url.rstrip("/")
         self.headers = ocpi_headers(args.token, parse_party(args.sender), parse_party(args.receiver))
+        # cdr kind: the CPOs whose CDRs these are, taken in turn (--senders), else --from alone
+        given = json.loads(args.senders) if args.senders else [[args.sender, args.token]]
+        receiver = parse_party(args.receiver)
+        self.senders = [
+            (parse_party(party), ocpi_headers(token, parse_party(party), receiver)) for party, token in given
+        ]
         self.prefix: str = args.prefix
         self.verdict: Verdict = oicp_wire.verdict if self.kind == "oicp-authorize" else ocpi_verdict
         self._seq = itertools.count()
@@ -110,13 +116,14 @@ class Workload:
         if self.kind == "oicp-authorize":
             body = oicp_wire.authorize_start_body(f"bench-{phase}{worker}-{next(self._seq)}")
             return Request("POST", self.base + oicp_wire.AUTHORIZE_START_PATH, body, OICP_HEADERS)
-        headers = ocpi_request_headers(self.headers)
         if self.kind == "authorize":
             url = f"{self.base}/{TOKEN_UID}/authorize?type=RFID"
-            return Request("POST", url, AUTHORIZE_BODY, headers)
-        ident = cdr_id(f"{self.prefix}{phase}", worker, next(self._seq), time.time())
-        body = json.dumps(cdr_payload(ident), separators=(",", ":")).encode()
-        return Request("POST", self.base, body, headers, cdr_id=ident)
+            return Request("POST", url, AUTHORIZE_BODY, ocpi_request_headers(self.headers))
+        seq = next(self._seq)
+        cpo, cpo_headers = self.senders[seq % len(self.senders)]
+        ident = cdr_id(f"{self.prefix}{phase}", worker, seq, time.time())
+        body = json.dumps(cdr_payload(ident, cpo), separators=(",", ":")).encode()
+        return Request("POST", self.base, body, ocpi_request_headers(cpo_headers), cdr_id=ident)
 
 
 OICP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -337,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca", help="oicp-authorize: the hub's CA certificate, the only one trusted")
     parser.add_argument("--token", default="", help="the credentials token the target accepts")
     parser.add_argument("--from", dest="sender", default="NL-CPA", metavar="CC-PID")
+    parser.add_argument(
+        "--senders", help='cdr kind: JSON [["CC-PID", "token"], ...], the CPOs POSTing CDRs in turn'
+    )
     parser.add_argument("--to", dest="receiver", default="DE-EMA", metavar="CC-PID")
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--warmup", type=float, default=0.0)

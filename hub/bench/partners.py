@@ -1,4 +1,4 @@
-"""The partners process: a CPO, an eMSP and the fan-out receivers, registered with the hub under test.
+"""The partners process: the CPOs, an eMSP and the fan-out receivers, registered with the hub under test.
 
 It reads a setup file (the hub's URL and a token A per party, from the orchestrator), starts one simulated
 platform per party (:class:`hub.simulators.OcpiPlatform`), registers them all, publishes the eMSP's token and
@@ -85,9 +85,10 @@ class Tap(list[Received]):
 
 @dataclass
 class CdrReceipts:
-    """Every CDR POST the eMSP got: first receipt time per id, and every repeat."""
+    """Every CDR POST the eMSP got: first receipt time and owning CPO per id, and every repeat."""
 
     first: dict[str, float] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
     posts: Counter[str] = field(default_factory=Counter)
 
     def see(self, record: Received) -> None:
@@ -95,7 +96,9 @@ class CdrReceipts:
             return
         ident = str(record.body.get("id"))
         self.posts[ident] += 1
-        self.first.setdefault(ident, record.at.timestamp())
+        if ident not in self.first:
+            self.first[ident] = record.at.timestamp()
+            self.owner[ident] = f"{record.body.get('country_code')}-{record.body.get('party_id')}"
 
     def stats(self, prefix: str, timed: str) -> dict[str, Any]:
         ids = sorted(ident for ident in self.first if ident.startswith(prefix))
@@ -110,6 +113,7 @@ class CdrReceipts:
             "distinct": len(ids),
             "posts": sum(self.posts[ident] for ident in ids),
             "duplicates": sum(1 for ident in ids if self.posts[ident] > 1),
+            "by_cpo": dict(Counter(self.owner[ident] for ident in ids)),
             "timed": len(delays),
             "first_at": min(arrivals, default=None),
             "last_at": max(arrivals, default=None),
@@ -189,6 +193,7 @@ class Partners:
     cpo: OcpiPlatform
     emsp: OcpiPlatform
     extra: list[OcpiPlatform]
+    cdr_cpos: list[OcpiPlatform] = field(default_factory=list)  # more CPOs POSTing CDRs beside ``cpo``
     cdrs: CdrReceipts = field(default_factory=CdrReceipts)
     fanout: FanOut = field(default_factory=FanOut)
     authorizations: Counter[str] = field(default_factory=Counter)  # "emsp", "receivers"
@@ -202,10 +207,11 @@ class Partners:
 
     @property
     def platforms(self) -> list[OcpiPlatform]:
-        return [self.cpo, *self.receivers]
+        return [self.cpo, *self.cdr_cpos, *self.receivers]
 
     def install_taps(self) -> None:
-        self.cpo.received = Tap(lambda record: None)
+        for cpo in (self.cpo, *self.cdr_cpos):
+            cpo.received = Tap(lambda record: None)
         self.emsp.received = Tap(self._emsp_receipt)
         for platform in self.extra:
             self.install_receiver_tap(platform)
@@ -245,6 +251,7 @@ class Partners:
                 "tokens_sender": hub_peer.endpoint("tokens", "SENDER"),
                 "cdrs_receiver": hub_peer.endpoint("cdrs", "RECEIVER"),
                 "token": hub_peer.outbound_token,
+                "cdr_senders": [_sender(cpo) for cpo in (self.cpo, *self.cdr_cpos)],
             },
             "emsp": {
                 "base_url": self.emsp.base_url,
@@ -264,6 +271,12 @@ class Partners:
         }
 
 
+def _sender(cpo: OcpiPlatform) -> list[str]:
+    """A CPO as the CDR load generator names it: its party and the token it presents to the hub."""
+    assert cpo.peer is not None and cpo.peer.outbound_token is not None
+    return [party_text((cpo.roles[0][0], cpo.roles[0][1])), cpo.peer.outbound_token]
+
+
 def _receiver_info(platform: OcpiPlatform) -> dict[str, str]:
     assert platform.peer is not None
     cc, pid, _ = platform.roles[0]
@@ -280,10 +293,12 @@ def build_partners(setup: dict[str, Any]) -> Partners:
         return OcpiPlatform(roles=[(cc, pid, role)], name=name, timeout=30.0)
 
     extra = [platform("EMSP", entry["party"], f"Receiver {entry['party']}") for entry in setup["receivers"]]
+    cdr_cpos = setup.get("cdr_cpos", [])
     partners = Partners(
         cpo=platform("CPO", party_text(CPO), "Bench CPO"),
         emsp=platform("EMSP", party_text(EMSP), "Bench eMSP"),
         extra=extra,
+        cdr_cpos=[platform("CPO", entry["party"], f"CDR CPO {entry['party']}") for entry in cdr_cpos],
     )
     partners.install_taps()
     return partners
@@ -305,7 +320,9 @@ async def set_up(partners: Partners, setup: dict[str, Any]) -> None:
     await _register_all(
         [(partners.emsp, setup["emsp"]), *zip(partners.extra, setup["receivers"], strict=True)]
     )
-    await _register_all([(partners.cpo, setup["cpo"])])
+    await _register_all(
+        [(partners.cpo, setup["cpo"]), *zip(partners.cdr_cpos, setup.get("cdr_cpos", []), strict=True)]
+    )
     partners.emsp.tokens = [token_payload()]
     answer = await partners.cpo.push_location(location_payload(), to=HUB)
     if answer.status_code != 1000:

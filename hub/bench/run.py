@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from hub.bench import CPO, EMSP, oicp_report, party_text, receiver_party
+from hub.bench import CPO, EMSP, Party, cdr_cpo_party, oicp_report, party_text, receiver_party
 from hub.bench.oicp_wire import OICP_CPO, OPERATION, OPERATOR_ID, UNLIMITED
 from hub.bench.report import Bar, Row, document, judged, notes, summary, table, write_json
 
@@ -75,12 +75,13 @@ class Profile:
     rate_fraction: float
     drain_timeout: float
     soak_seconds: float
+    cdr_cpos: int  # CPOs POSTing CDRs side by side, the bench CPO included (each its own ordered line)
 
 
 # Scenario 4 (OICP) made `make bench` longer: every warm-up, window and the soak are 35 % shorter than
 # they were (1.5 s, 4 s, 300 s), so the whole run stays under 10 minutes on 2 cores.
-FULL = Profile("full", 1.0, 2.6, 16, 50, 4, 0.5, 60.0, 195.0)
-QUICK = Profile("quick", 0.2, 0.7, 8, 10, 4, 0.5, 20.0, 0.0)
+FULL = Profile("full", 1.0, 2.6, 16, 50, 4, 0.5, 60.0, 195.0, 4)
+QUICK = Profile("quick", 0.2, 0.7, 8, 10, 4, 0.5, 20.0, 0.0, 2)
 
 
 # --- processes and where they run --------------------------------------------------------------------
@@ -374,6 +375,7 @@ class Target:
     name: str  # "hub", "direct", "proxy"
     url: str
     token: str
+    senders: list[list[str]] | None = None  # CDRs: [party, token] of each CPO POSTing them, in turn
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout: float, what: str, every: float = 0.1) -> None:
@@ -464,7 +466,10 @@ class BackendRun:
         parties: dict[str, Any] = {"cpo": cpo, "emsp": emsp, "oicp": oicp}
         await self.start_hub()
         say(f"[{self.label}] hub up ({self.workers} worker(s)); admitting and registering the partners")
-        parties["receivers"] = await self.api_admit_receivers(self.profile.receivers - 1)
+        receivers = [receiver_party(n) for n in range(1, self.profile.receivers)]
+        parties["receivers"] = await self.api_admit(receivers, "EMSP")
+        cdr_cpos = [cdr_cpo_party(n) for n in range(1, self.profile.cdr_cpos)]
+        parties["cdr_cpos"] = await self.api_admit(cdr_cpos, "CPO")
         await self.start_partners(parties)
         say(f"[{self.label}] partners registered; waiting for the hub's outbox to drain")
         await self.quiet_outbox()
@@ -535,13 +540,14 @@ class BackendRun:
         except aiohttp.ClientError:
             return False
 
-    async def api_admit_receivers(self, count: int) -> list[dict[str, Any]]:
-        """The extra fan-out receivers through the admin API (a CLI process each would take a minute)."""
+    async def api_admit(self, parties: list[Party], role: str) -> list[dict[str, Any]]:
+        """More parties through the admin API (the fan-out receivers, the other CDR CPOs): a CLI process
+        each would take a minute."""
         assert self.http is not None
         admitted = []
-        for number in range(1, count + 1):
-            party = receiver_party(number)
-            body: dict[str, Any] = {"name": f"Bench receiver {number}", "roles": ["EMSP"], "protocol": "ocpi"}
+        for party in parties:
+            body: dict[str, Any] = {"name": f"Bench {role} {party_text(party)}", "roles": [role]}
+            body["protocol"] = "ocpi"
             body |= {"country_code": party[0], "party_id": party[1]}
             headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
             async with self.http.post(
@@ -615,11 +621,14 @@ class BackendRun:
 
     def targets(self, module: str) -> dict[str, Target]:
         key = "tokens_sender" if module == "tokens" else "cdrs_receiver"
-        direct = self.info["emsp"][key]
+        direct, emsp_token = self.info["emsp"][key], self.info["emsp"]["token"]
+        hub_senders = self.info["hub"]["cdr_senders"] if module == "cdrs" else None
+        # The baselines send each CPO's CDRs straight to the eMSP, with the token the hub presents there.
+        senders = [[party, emsp_token] for party, _ in hub_senders] if hub_senders else None
         return {
-            "hub": Target("hub", self.info["hub"][key], self.info["hub"]["token"]),
-            "direct": Target("direct", direct, self.info["emsp"]["token"]),
-            "proxy": Target("proxy", self.info["proxy"] + urlsplit(direct).path, self.info["emsp"]["token"]),
+            "hub": Target("hub", self.info["hub"][key], self.info["hub"]["token"], hub_senders),
+            "direct": Target("direct", direct, emsp_token, senders),
+            "proxy": Target("proxy", self.info["proxy"] + urlsplit(direct).path, emsp_token, senders),
         }
 
     def oicp_targets(self) -> dict[str, Target]:
@@ -638,6 +647,8 @@ class BackendRun:
         self, mode: str, target: Target, *extra: str, seconds: float, warmup: float
     ) -> dict[str, Any]:
         args = [mode, f"--url={target.url}", f"--token={target.token}", f"--from={party_text(CPO)}"]
+        if target.senders:
+            args.append(f"--senders={json.dumps(target.senders)}")
         args += ["--to", party_text(EMSP), "--seconds", str(seconds), "--warmup", str(warmup), *extra]
         child = await self.launcher.module(
             f"load {mode} {target.name}", "hub.bench.load", args, self.cores.other
@@ -708,7 +719,8 @@ class BackendRun:
     async def cdr_ingest(self) -> None:
         p = self.profile
         say(
-            f"[{self.label}] CDR ingest: CPO POSTs at saturation, {p.concurrency} concurrent, {p.seconds:g} s"
+            f"[{self.label}] CDR ingest: {p.cdr_cpos} CPOs POST at saturation, {p.concurrency} concurrent,"
+            f" {p.seconds:g} s"
         )
         await self.control("POST", "/reset")
         ids_file = self.workdir / "acked-cdrs.txt"
@@ -1128,6 +1140,8 @@ async def run_all(args: argparse.Namespace) -> int:
         profile = replace(profile, seconds=args.seconds)
     if args.receivers is not None:
         profile = replace(profile, receivers=max(1, args.receivers))
+    if args.cdr_cpos is not None:
+        profile = replace(profile, cdr_cpos=max(1, args.cdr_cpos))
     cores = Cores.detect()
     if cores.other is not None:
         os.sched_setaffinity(0, cores.other)
@@ -1208,6 +1222,9 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument("--seconds", type=float, help="override the measurement window of each figure")
     parser.add_argument("--receivers", type=int, help="fan-out receivers, the eMSP included (50; quick: 10)")
+    parser.add_argument(
+        "--cdr-cpos", type=int, help="CPOs POSTing CDRs side by side, the bench CPO included (4; quick: 2)"
+    )
     parser.add_argument(
         "--scenarios",
         type=lambda text: [b.strip() for b in text.split(",") if b.strip()],
