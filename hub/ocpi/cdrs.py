@@ -14,8 +14,7 @@ import uuid
 
 import structlog
 from aiohttp import web
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import col
 
 from hub.errors import Forbidden, HubError, NotFound
@@ -185,22 +184,22 @@ def _retry_or_stop(ctx: OcpiContext, row: Cdr, reason: str) -> Finish:
 
 def marked(row: Cdr, state: str, *, location: str | None = None) -> Finish:
     """The CDR's new delivery state, written in the transaction that marks its outbox item done."""
-    cdr_fk = row.id
-
-    async def write(session: AsyncSession) -> None:
-        await _set_state(session, cdr_fk, state, location)
-
-    return write
-
-
-async def _set_state(session: AsyncSession, cdr_fk: int | None, state: str, location: str | None) -> None:
-    # One UPDATE, no read: loading each delivered CDR (body and all) to change three columns was most of
-    # the transaction that records a delivered batch.
-    values: dict[str, object] = {"delivery": state}
     if state == DELIVERED:
-        values.update(delivered_at=utcnow(), emsp_location=location)
-    statement = update(Cdr).where(col(Cdr.id) == cdr_fk).values(**values)
-    await session.execute(statement.execution_options(synchronize_session=False))
+        return Finish(_SET_DELIVERED, {"cdr_fk": row.id, "at": utcnow(), "location": location})
+    return Finish(_SET_STATE, {"cdr_fk": row.id, "state": state})
+
+
+# One UPDATE each, no read (loading each delivered CDR, body and all, to change three columns was most of
+# that transaction); on the table, so a batch's marks run as one executemany outside the ORM.
+_CDR_TABLE = Cdr.__table__  # type: ignore[attr-defined]
+_SET_STATE = (
+    update(_CDR_TABLE).where(_CDR_TABLE.c.id == bindparam("cdr_fk")).values(delivery=bindparam("state"))
+)
+_SET_DELIVERED = (
+    update(_CDR_TABLE)
+    .where(_CDR_TABLE.c.id == bindparam("cdr_fk"))
+    .values(delivery=DELIVERED, delivered_at=bindparam("at"), emsp_location=bindparam("location"))
+)
 
 
 async def dead(ctx: OcpiContext, item: OutboxItem) -> None:
