@@ -146,9 +146,5 @@ async def _purge_callbacks(ctx: OcpiContext, every: float = 60.0) -> None:
     loop_log = LoopLog(log, "callbacks.purge")
     while True:
         await asyncio.sleep(every)
-        try:
+        with loop_log.cycle():
             await callbacks.purge_expired(ctx)
-        except Exception as exc:
-            loop_log.failed(exc)
-        else:
-            loop_log.succeeded()

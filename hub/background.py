@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -32,6 +33,9 @@ class LoopLog:
     being unavailable (locked, full, restarting: an OperationalError) once as a warning when the outage
     begins and once when a cycle succeeds again, however many polls fail in between. A traceback per
     poll through a database restart buried everything else in the log and said nothing new.
+
+    Each cycle runs under :meth:`cycle`, which reports how it ended and keeps an ``Exception`` from
+    ending the loop (a cancellation still goes through).
     """
 
     def __init__(self, logger: Any, loop: str) -> None:
@@ -40,18 +44,26 @@ class LoopLog:
         self._outage_since: float | None = None
         self._failed_cycles = 0
 
-    def failed(self, exc: BaseException, **fields: Any) -> None:
-        """Call from the loop's ``except`` block (the traceback comes from the exception being handled)."""
+    @contextlib.contextmanager
+    def cycle(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            self._succeeded()
+
+    def _failed(self, exc: Exception) -> None:
         if not isinstance(exc, OperationalError | InterfaceError):
-            self._log.exception(f"{self._loop}.cycle_failed", **fields)
+            self._log.exception(f"{self._loop}.cycle_failed")  # called in the except block: its traceback
             return
         self._failed_cycles += 1
         if self._outage_since is None:
             self._outage_since = time.monotonic()
             error = str(exc.orig if exc.orig is not None else exc)[:200]
-            self._log.warning(f"{self._loop}.database_unavailable", error=error, **fields)
+            self._log.warning(f"{self._loop}.database_unavailable", error=error)
 
-    def succeeded(self) -> None:
+    def _succeeded(self) -> None:
         if self._outage_since is None:
             return
         self._log.warning(

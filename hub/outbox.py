@@ -252,13 +252,9 @@ class Dispatcher:
             # Cleared before the claim, not after: a wake that comes while the claim runs (a line's work
             # ending, say) is then not lost, and the next claim follows at once rather than at the poll.
             self._wake.clear()
-            try:
+            done = 0
+            with self._loop_log.cycle():
                 done = await self.run_once()
-            except Exception as exc:
-                self._loop_log.failed(exc)
-                done = 0
-            else:
-                self._loop_log.succeeded()
             if done < self._batch and not self._stopping:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130).
                 with contextlib.suppress(TimeoutError):
@@ -382,7 +378,7 @@ class Dispatcher:
                     resume[row.line] = utcnow() if row.dead_at is not None else row.available_at
                     await self._hold_line(session, row)
             for statement, params in finishes.items():
-                await session.execute(statement, list(params))
+                await session.execute(statement, params)
         for row in dead:
             handler = self._on_dead.get(row.kind)
             if handler is not None:

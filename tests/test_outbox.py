@@ -253,9 +253,8 @@ async def test_a_bug_in_a_cycle_is_logged_with_its_traceback_every_time() -> Non
     with capture_logs() as logs:
         loop_log = LoopLog(structlog.get_logger("test"), "job")
         for _ in range(2):
-            try:
+            with loop_log.cycle():
                 raise KeyError("a bug")
-            except KeyError as exc:
-                loop_log.failed(exc)
-        loop_log.succeeded()
+        with loop_log.cycle():
+            pass
     assert [(entry["event"], entry.get("exc_info")) for entry in logs] == [("job.cycle_failed", True)] * 2

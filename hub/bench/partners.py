@@ -222,7 +222,7 @@ class Partners:
         self._count_authorization("emsp", record)
 
     def install_receiver_tap(self, platform: OcpiPlatform) -> None:
-        party = party_text((platform.roles[0][0], platform.roles[0][1]))
+        party = _party(platform)
 
         def see(record: Received) -> None:
             self.fanout.see(party, record)
@@ -271,17 +271,22 @@ class Partners:
         }
 
 
+def _party(platform: OcpiPlatform) -> str:
+    """The party a bench platform plays (each has one role), as "CC-PID"."""
+    country_code, party_id, _ = platform.roles[0]
+    return party_text((country_code, party_id))
+
+
 def _sender(cpo: OcpiPlatform) -> list[str]:
     """A CPO as the CDR load generator names it: its party and the token it presents to the hub."""
     assert cpo.peer is not None and cpo.peer.outbound_token is not None
-    return [party_text((cpo.roles[0][0], cpo.roles[0][1])), cpo.peer.outbound_token]
+    return [_party(cpo), cpo.peer.outbound_token]
 
 
 def _receiver_info(platform: OcpiPlatform) -> dict[str, str]:
     assert platform.peer is not None
-    cc, pid, _ = platform.roles[0]
     return {
-        "party": party_text((cc, pid)),
+        "party": _party(platform),
         "url": platform.endpoint_url("locations", "RECEIVER") + evse_path(),
         "token": platform.peer.inbound_token,
     }
@@ -404,7 +409,7 @@ async def _receivers(request: web.Request) -> web.Response:
     violations = [v for platform in partners.platforms for v in platform.violations]
     key = (CPO[0], CPO[1], LOCATION_ID)
     statuses = {
-        party_text((p.roles[0][0], p.roles[0][1])): p.store.locations[key]["evses"][0].get("last_updated")
+        _party(p): p.store.locations[key]["evses"][0].get("last_updated")
         for p in partners.receivers
         if key in p.store.locations
     }

@@ -73,12 +73,8 @@ class Presence:
                     await self._stopping.wait()
             if self._stopping.is_set():
                 return
-            try:
+            with loop_log.cycle():
                 await self.check_once()
-            except Exception as exc:
-                loop_log.failed(exc)
-            else:
-                loop_log.succeeded()
 
     async def check_once(self) -> int:
         """Check every platform that has been silent too long; returns how many were checked."""

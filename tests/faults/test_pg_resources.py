@@ -4,6 +4,8 @@ trouble, answered 503 like a server going away, not 500 as if the hub had a faul
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -14,9 +16,8 @@ from sqlalchemy.exc import OperationalError
 from hub.config import DatabaseSettings
 from hub.store.db import Database
 from tests.conftest import _plain
-from tests.ocpi.conftest import PlatformFactory, RunningHub, connected
-from tests.ocpi.examples import cdr_of
-from tests.ocpi.test_cdrs import stored
+from tests.faults.refusal import refused_then_kept
+from tests.ocpi.conftest import PlatformFactory, RunningHub
 
 _DISK_FULL = """
 CREATE FUNCTION roamhub_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -33,25 +34,18 @@ async def test_a_full_disk_on_postgres_is_503_and_nothing_is_lost(
 ) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's SQLSTATEs; SQLite's full disk is tests/faults/test_sqlite_full.py")
-    emsp = await connected(hub, platform, ("DE", "EMA", "EMSP"))
-    cpo = await connected(hub, platform, ("NL", "CPA", "CPO"))
-    cdr = cdr_of(("NL", "CPA"), ("DE", "EMA"))
-    server = await asyncpg.connect(_plain(db_url))
-    try:
-        await server.execute(_DISK_FULL)  # the server refuses every new CDR row with disk_full
-        refused = await cpo.post_cdr(cdr, to=("DE", "EMA"))
-        print(f"injected: disk_full on INSERT; answer HTTP {refused.status}, OCPI {refused.status_code}")
-        assert refused.status == 503
-        assert refused.status_code == 3000 and "nothing was stored" in refused.body["status_message"]
-        assert await stored(hub) == []
-        await server.execute("DROP TRIGGER roamhub_test_disk_full ON cdr")
-    finally:
-        await server.close()
-    accepted = await cpo.post_cdr(cdr, to=("DE", "EMA"))
-    assert accepted.status_code == 1000
-    await hub.settle()
-    rows = await stored(hub)
-    assert len(rows) == 1 and sum(emsp.store.cdr_posts.values()) == 1
+
+    @asynccontextmanager
+    async def disk_full() -> AsyncIterator[str]:
+        server = await asyncpg.connect(_plain(db_url))
+        try:
+            await server.execute(_DISK_FULL)  # the server refuses every new CDR row with disk_full
+            yield "disk_full on INSERT"
+            await server.execute("DROP TRIGGER roamhub_test_disk_full ON cdr")
+        finally:
+            await server.close()
+
+    await refused_then_kept(hub, platform, disk_full())
 
 
 async def test_too_many_connections_is_the_database_unavailable(db_url: str) -> None:
