@@ -9,8 +9,10 @@ scenario really went through the hub to the OCPI eMSP, over kept-alive mutual-TL
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ MEASURED = {  # (scenario, figure prefix) -> the columns that must hold a positi
     ("oicp_authorize_start", "p50"): ("hub", "direct", "baseline"),
     ("oicp_authorize_start", "p99"): ("hub", "direct", "baseline"),
     ("oicp_authorize_start", "eMSP asked per Authorized answer"): ("hub",),
+    # CPU per request, of the hub's workers and of the proxy, from /proc before and after each load
+    ("authorization", "CPU per"): ("hub", "baseline"),
+    ("cdr_ingest", "CPU per"): ("hub", "baseline"),
+    ("oicp_authorize_start", "CPU per"): ("hub", "baseline"),
 }
 
 
@@ -93,3 +99,16 @@ def _check_oicp(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     assert 0 < saturated["connections_opened"] <= results["profile"]["concurrency"]  # kept alive
     assert results["oicp_authorize_start"]["available"] is True
     assert any("rate_limits eRoamingAuthorizeStart = 0" in row["note"] for row in rows)
+
+
+def test_cpu_seconds_counts_this_process_burning_cpu() -> None:
+    from hub.bench.run import cpu_ms_per, cpu_seconds
+
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    spent = cpu_seconds(os.getpid()) - before
+    assert 0.15 <= spent <= 1.0
+    assert cpu_ms_per(0.5, 1000) == 0.5
+    assert cpu_ms_per(0.5, 0) is None

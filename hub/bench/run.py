@@ -120,6 +120,16 @@ def rss_kib(pid: int) -> int:
     raise InstrumentError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per(seconds: float, count: int) -> float | None:
+    return round(1000 * seconds / count, 3) if count else None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -376,6 +386,10 @@ class Target:
     url: str
     token: str
     senders: list[list[str]] | None = None  # CDRs: [party, token] of each CPO POSTing them, in turn
+    pids: tuple[int, ...] = ()  # the processes serving it whose CPU is counted (none for direct)
+
+    def cpu_seconds(self) -> float | None:
+        return sum(cpu_seconds(pid) for pid in self.pids) if self.pids else None
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout: float, what: str, every: float = 0.1) -> None:
@@ -429,6 +443,8 @@ class BackendRun:
         self.profile_dir: Path | None = None  # --profile-hub: each hub worker under cProfile
         self.hubs: list[Child] = []
         self.others: list[Child] = []
+        self.proxy_pids: tuple[int, ...] = ()
+        self.proxy_oicp_pids: tuple[int, ...] = ()
         self.info: dict[str, Any] = {}
         self.rows: list[Row] = []
         self.details: dict[str, Any] = {"backend": backend, "workers": workers}
@@ -582,12 +598,14 @@ class BackendRun:
         child = await self.launcher.module("proxy", "hub.bench.proxy", args, self.cores.hub)
         self.others.append(child)
         self.info["proxy"] = f"http://127.0.0.1:{(await child.ready_line(timeout=60))['port']}"
+        self.proxy_pids = (child.pid,)
         tls = self.listener_files
         args = ["--upstream", self.info["oicp_direct"]["plain"], "--tls-cert", tls["server_cert"]]
         args += ["--tls-key", tls["server_key"], "--tls-ca", tls["ca"]]
         child = await self.launcher.module("proxy oicp", "hub.bench.proxy", args, self.cores.hub)
         self.others.append(child)
         self.info["proxy_oicp"] = f"https://127.0.0.1:{(await child.ready_line(timeout=60))['port']}"
+        self.proxy_oicp_pids = (child.pid,)
 
     def print_placement(self) -> None:
         say(f"[{self.label}] processes (hub and proxy baselines on one core, the rest on the other):")
@@ -614,6 +632,10 @@ class BackendRun:
     def hub_rss_kib(self) -> int:
         return sum(rss_kib(worker.pid) for worker in self.hubs)
 
+    @property
+    def hub_pids(self) -> tuple[int, ...]:
+        return tuple(worker.pid for worker in self.hubs)
+
     def check_hub_alive(self) -> None:
         for worker in self.hubs:
             if worker.process.returncode is not None:
@@ -626,17 +648,21 @@ class BackendRun:
         # The baselines send each CPO's CDRs straight to the eMSP, with the token the hub presents there.
         senders = [[party, emsp_token] for party, _ in hub_senders] if hub_senders else None
         return {
-            "hub": Target("hub", self.info["hub"][key], self.info["hub"]["token"], hub_senders),
+            "hub": Target(
+                "hub", self.info["hub"][key], self.info["hub"]["token"], hub_senders, self.hub_pids
+            ),
             "direct": Target("direct", direct, emsp_token, senders),
-            "proxy": Target("proxy", self.info["proxy"] + urlsplit(direct).path, emsp_token, senders),
+            "proxy": Target(
+                "proxy", self.info["proxy"] + urlsplit(direct).path, emsp_token, senders, self.proxy_pids
+            ),
         }
 
     def oicp_targets(self) -> dict[str, Target]:
         """Where an OICP CPO sends AuthorizeStart: the hub's listener, the direct endpoint, the TLS proxy."""
         return {
-            "hub": Target("hub", self.oicp_url, ""),
+            "hub": Target("hub", self.oicp_url, "", pids=self.hub_pids),
             "direct": Target("direct", self.info["oicp_direct"]["tls"], ""),
-            "proxy": Target("proxy", self.info["proxy_oicp"], ""),
+            "proxy": Target("proxy", self.info["proxy_oicp"], "", pids=self.proxy_oicp_pids),
         }
 
     def oicp_flags(self) -> list[str]:
@@ -653,7 +679,10 @@ class BackendRun:
         child = await self.launcher.module(
             f"load {mode} {target.name}", "hub.bench.load", args, self.cores.other
         )
+        cpu = target.cpu_seconds()
         result = await child.result(timeout=seconds + warmup + 60)
+        if cpu is not None:  # the hub's or the proxy's CPU over this load (its warm-up included)
+            result["cpu_seconds"] = round(target.cpu_seconds() - cpu, 3)  # type: ignore[operator]
         self.check_hub_alive()
         return result
 
@@ -715,6 +744,7 @@ class BackendRun:
         }
         self.details["authorization"] = {"saturation": saturation, "rate": rate, "latency": latency}
         self.rows += authorization_rows(self, saturation, latency, rate)
+        self.rows.append(cpu_row(self, "authorization", "CPU per authorisation", saturation))
 
     async def cdr_ingest(self) -> None:
         p = self.profile
@@ -726,6 +756,7 @@ class BackendRun:
         ids_file = self.workdir / "acked-cdrs.txt"
         flags = ["--kind", "cdr", "--concurrency", str(p.concurrency)]
         targets = self.targets("cdrs")
+        cpu = targets["hub"].cpu_seconds()
         hub = await self.load(
             "saturate",
             targets["hub"],
@@ -740,6 +771,9 @@ class BackendRun:
         acked = [line for line in ids_file.read_text().splitlines() if line]
         received = await self.delivered_cdrs("H", "Hm", len(acked))
         stored = await count_stored_cdrs(self.db_url, "H")
+        if cpu is not None:  # from the first POST until the last CDR reached the eMSP, per CDR stored
+            spent = targets["hub"].cpu_seconds() - cpu  # type: ignore[operator]
+            hub |= {"cpu_seconds": round(spent, 3), "cpu_per": stored}
         booked = await ledger_booked(self.db_url, acked)
         baselines = {
             name: await self.load(
@@ -757,6 +791,7 @@ class BackendRun:
         self.details["cdr_ingest"] = {"hub": hub, "baselines": baselines, "counts": counts}
         self.details["cdr_ingest"]["delivered"] = {k: v for k, v in received.items() if k != "ids"}
         self.rows += cdr_rows(self, hub, baselines, received, counts)
+        self.rows.append(cpu_row(self, "cdr_ingest", "CPU per CDR", {"hub": hub, **baselines}))
         await self.control("POST", "/reset")
 
     async def delivered_cdrs(self, prefix: str, timed: str, expected: int) -> dict[str, Any]:
@@ -829,6 +864,7 @@ class BackendRun:
         measured = {"saturation": saturation, "latency": latency}
         self.details["oicp_authorize_start"] = {**measured, "rate": rate, "forwarded": forwarded}
         self.rows += oicp_report.rows(self.backend, self.workers, measured, rate, p.rate_fraction, forwarded)
+        self.rows.append(cpu_row(self, oicp_report.SCENARIO, "CPU per AuthorizeStart", saturation))
 
     def memory(self) -> None:
         warm, end = self.details["rss_warm_kib"], self.hub_rss_kib()
@@ -892,6 +928,28 @@ class BackendRun:
 
 
 # --- rows --------------------------------------------------------------------------------------------
+
+
+CPU_NOTE = (
+    "CPU per request: user+system CPU of every hub worker, or of the proxy, over its saturation run (warm-up"
+    " included), per request answered; for CDRs the hub's runs on until the last CDR reached the eMSP and is"
+    " per CDR stored, in and out, the proxy's per CDR relayed once. The ratio is how many bare Python hops"
+    " the hub's work is worth; it moves less between runs than throughput, which depends on what the load"
+    " generators and partners get of the other core"
+)
+
+
+def cpu_ms(result: dict[str, Any]) -> float | None:
+    """Milliseconds of CPU per request (or per ``cpu_per``) of a load result that measured CPU."""
+    if "cpu_seconds" not in result:
+        return None
+    count = result.get("cpu_per", int(result["completed"]) + int(result["warmup"]["completed"]))
+    return cpu_ms_per(result["cpu_seconds"], count)
+
+
+def cpu_row(run: BackendRun, scenario: str, figure: str, results: dict[str, Any]) -> Row:
+    hub, proxy = cpu_ms(results["hub"]), cpu_ms(results["proxy"])
+    return judged(run.row(scenario, figure, "ms", hub, baseline=proxy, note=CPU_NOTE), None)
 
 
 def _p(result: dict[str, Any], key: str) -> float | None:
