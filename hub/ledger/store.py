@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from hub.ledger.journal import FeeRule, PairSums, Posting
 from hub.store.models import Cdr, JournalEntry, JournalPosting, LedgerFee
+from hub.store.rows import new_row
 from schemas.canonical.money import UNITS_PER_MAJOR, Money
 
 
@@ -29,16 +30,15 @@ def major(units_: int) -> Decimal:
     return Decimal(units_) / UNITS_PER_MAJOR
 
 
-def _dialect_insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def _entries_insert(session: AsyncSession) -> Any:
-    return (
-        _dialect_insert(session)(JournalEntry)
-        .on_conflict_do_nothing(index_elements=["source_cdr_fk"])
-        .returning(JournalEntry)
-    )
+_ENTRY = JournalEntry.__table__  # type: ignore[attr-defined]
+# The table's, built once per dialect: the ORM's bulk insert returning entities, built anew for each batch,
+# cost about 3 % of the hub's CPU per CDR; the entries are made from the inserted values instead.
+_ENTRIES_INSERT = {
+    dialect.dialect.name: dialect.insert(_ENTRY)
+    .on_conflict_do_nothing(index_elements=["source_cdr_fk"])
+    .returning(_ENTRY.c.id, _ENTRY.c.source_cdr_fk)
+    for dialect in (postgresql, sqlite)
+}
 
 
 async def entry_for_cdr(session: AsyncSession, cdr_fk: int) -> JournalEntry | None:
@@ -57,8 +57,10 @@ async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
         return {}
     # The rows as the statement's parameters, not in its VALUES: the statement then compiles once and
     # stays in SQLAlchemy's cache, where a VALUES list of each batch's length was compiled anew each time.
-    entries = (await session.execute(_entries_insert(session), list(rows))).scalars()
-    return {entry.source_cdr_fk: entry for entry in entries if entry.source_cdr_fk is not None}
+    statement = _ENTRIES_INSERT[session.get_bind().dialect.name]
+    inserted = (await session.execute(statement, list(rows))).all()
+    by_cdr = {row["source_cdr_fk"]: row for row in rows}
+    return {cdr_fk: new_row(JournalEntry, **by_cdr[cdr_fk], id=entry_fk) for entry_fk, cdr_fk in inserted}
 
 
 # The table's, not the entity's: the ORM's bulk insert, which nothing here needs, cost as much as the

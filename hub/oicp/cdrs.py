@@ -12,7 +12,6 @@ EMP gets it as Hubject would send it. Whatever happened to the push, GetChargeDe
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -150,7 +149,7 @@ async def _store(
         start_date_time=record.session_start,
         end_date_time=record.session_end,
         last_updated=utcnow(),
-        location_id=uuid.uuid4().hex + uuid.uuid4().hex[:8],
+        location_id=ocpi_delivery.new_location_id(),
         oicp_body=raw,
         session_id=record.session_id,
     )
