@@ -1,4 +1,4 @@
-"""new_row: a table model's row built without SQLModel's per-field attribute events, same as its constructor."""
+"""new_row: a table model's row without SQLModel's per-field attribute events, as its constructor makes it."""
 
 from __future__ import annotations
 
