@@ -12,6 +12,7 @@ validated here. The row has no attribute history, which is what a row inserted b
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from pydantic.fields import FieldInfo
@@ -19,25 +20,24 @@ from sqlmodel import SQLModel
 
 Model = TypeVar("Model", bound=SQLModel)
 
-_FIELDS: dict[type[SQLModel], tuple[frozenset[str], tuple[tuple[str, FieldInfo], ...]]] = {}
 
-
-def _fields(model: type[SQLModel]) -> tuple[frozenset[str], tuple[tuple[str, FieldInfo], ...]]:
-    known = _FIELDS.get(model)
-    if known is None:
-        fields = model.model_fields
-        required = frozenset(name for name, info in fields.items() if info.is_required())
-        optional = tuple((name, info) for name, info in fields.items() if not info.is_required())
-        known = _FIELDS[model] = (required, optional)
-    return known
+@functools.cache
+def _fields(
+    model: type[SQLModel],
+) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, FieldInfo], ...]]:
+    """The model's field names, its required ones, and the others with their defaults."""
+    fields = model.model_fields
+    optional = tuple((name, info) for name, info in fields.items() if not info.is_required())
+    required = frozenset(name for name, info in fields.items() if info.is_required())
+    return frozenset(fields), required, optional
 
 
 def new_row(model: type[Model], **values: Any) -> Model:
     """An instance of the table model ``model`` holding ``values`` (already valid) and its defaults."""
-    required, optional = _fields(model)
+    names, required, optional = _fields(model)
     if missing := required - values.keys():
         raise TypeError(f"{model.__name__}: missing {', '.join(sorted(missing))}")
-    if unknown := values.keys() - required - {name for name, _ in optional}:
+    if unknown := values.keys() - names:
         raise TypeError(f"{model.__name__}: no field {', '.join(sorted(unknown))}")
     fields_set = set(values)
     for name, info in optional:
