@@ -11,7 +11,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from hub import outbox, traffic
+from hub import admission, outbox, traffic
 from hub.background import LoopLog
 from hub.config import Settings
 from hub.crypto import admin_token, load_vault
@@ -51,11 +51,12 @@ log = structlog.get_logger("hub.app")
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[traffic.record_inbound, request_context, admin_auth],
+        middlewares=[admission.admit, traffic.record_inbound, request_context, admin_auth],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[admission.ADMISSION] = admission.Admission(settings.max_in_flight, app[METRICS])
     app[VAULT] = load_vault(settings)
     app[ADMIN_TOKEN] = admin_token(settings)
     app.cleanup_ctx.append(_database)

@@ -155,6 +155,12 @@ class Settings(_Section):
     country_code: CountryCode = "NL"
     party_id: PartyCode = "HUB"
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    max_in_flight: int = Field(
+        default=512,
+        ge=0,
+        le=1_000_000,
+        description="OCPI/OICP requests a worker works on at once; beyond, 503 at once (0: no limit)",
+    )
     outbox_poll_interval: float = Field(default=0.5, gt=0, le=60)
     outbox_backoff_base: float = Field(default=1.0, gt=0, le=3600)
     outbox_max_attempts: int = Field(default=15, ge=1, le=1000)

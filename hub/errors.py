@@ -187,6 +187,16 @@ class StorageUnavailable(HubError):
     title = "Storage unavailable; nothing was stored, send it again"
 
 
+class Overloaded(HubError):
+    """The hub already has as many partner requests in flight as it is allowed: this one was not started."""
+
+    ocpi_http_status = 503
+    oicp_http_status = 503
+    http_status = 503
+    title = "The hub is at capacity; nothing was done, send it again shortly"
+    retry_after: int = 1  # seconds, sent as Retry-After
+
+
 class ClientApiUnusable(HubError):
     ocpi_http_status = 200
     oicp_http_status = 200

@@ -44,7 +44,7 @@ _HTTP_ERRORS: dict[int, type[errors.HubError]] = {
 
 def render_error(request: web.Request, error: errors.HubError) -> web.Response:
     response = _render(request, error)
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.Overloaded):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
 

@@ -112,3 +112,15 @@ def test_cpu_seconds_counts_this_process_burning_cpu() -> None:
     assert 0.15 <= spent <= 1.0
     assert cpu_ms_per(0.5, 1000) == 0.5
     assert cpu_ms_per(0.5, 0) is None
+
+
+def test_soak_answers_counts_what_admission_control_refused() -> None:
+    from hub.bench.run import soak_answers
+
+    loads = [
+        {"mode": "rate", "completed": 70, "errors": 30, "error_kinds": {"HTTP 503": 25, "TimeoutError": 5}},
+        {"mode": "rate", "completed": 100, "errors": 0, "error_kinds": {}},
+        {"mode": "fanout-hub", "updates": 9, "errors": 1, "error_kinds": {"HTTP 503 OCPI 3000": 1}},
+    ]
+    assert soak_answers(loads) == (85.0, 25)  # the closed-loop fan-out is not an open-loop load
+    assert soak_answers([]) == (None, 0)

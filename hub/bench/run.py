@@ -64,6 +64,15 @@ class InstrumentError(RuntimeError):
     """The benchmark itself failed (not the hub missing a bar): exit status 1."""
 
 
+# Each open-loop load of the soak (authorisation, CDRs, OICP) runs at this share of its own saturation, so
+# together they take half of the hub's core, and fan-out (closed loop, one update at a time) the rest. At a
+# quarter each they summed to three quarters: the machine's speed moves more than that margin between the
+# saturation runs and the soak, and past saturation requests queued and memory followed the queue (+36 %
+# and, once, a collapse into 10 s timeouts): overload, not the leak the memory bar looks for. Admission
+# control (hub/admission.py) now refuses the excess with 503 instead; ``--soak-share 0.45`` shows it.
+SOAK_SHARE = 1 / 6
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -76,6 +85,8 @@ class Profile:
     drain_timeout: float
     soak_seconds: float
     cdr_cpos: int  # CPOs POSTing CDRs side by side, the bench CPO included (each its own ordered line)
+    soak_share: float = SOAK_SHARE
+    max_in_flight: int | None = None  # the hub's own default unless given (--max-in-flight)
 
 
 # Scenario 4 (OICP) made `make bench` longer: every warm-up and window is 35 % shorter than it was
@@ -468,6 +479,11 @@ class BackendRun:
                 "ROAMHUB_OICP_LISTEN_PORT": str(self.tls_port),
                 "ROAMHUB_CONFIG": str(oicp_report.hub_config(self.workdir / "roamhub.toml")),
             }
+            | (
+                {"ROAMHUB_MAX_IN_FLIGHT": str(self.profile.max_in_flight)}
+                if self.profile.max_in_flight is not None
+                else {}
+            )
         )
         self.details["oicp_hub_config"] = config = oicp_report.effective_config(self.launcher.env)
         if config["rate_limits"][OPERATION] != UNLIMITED:
@@ -881,7 +897,7 @@ class BackendRun:
         measured = self.details.get("oicp_authorize_start")
         if measured is None:
             return []
-        rate = max(1.0, round(SOAK_SHARE * measured["saturation"]["hub"]["per_s"]))
+        rate = max(1.0, round(self.profile.soak_share * measured["saturation"]["hub"]["per_s"]))
         self.details["soak_oicp_rate"] = rate
         flags = [*self.oicp_flags(), "--rate", str(rate)]
         return [self.load("rate", self.oicp_targets()["hub"], *flags, seconds=seconds, warmup=0)]
@@ -890,8 +906,12 @@ class BackendRun:
         """Mixed load at a fraction of saturation for ``seconds``; the hub's RSS sampled every 5 s."""
         with_oicp = ", OICP AuthorizeStart" if "oicp_authorize_start" in self.details else ""
         say(f"[{self.label}] memory soak: {seconds:g} s of authorisations, CDRs, fan-out{with_oicp}")
-        auth_rate = max(10.0, round(SOAK_SHARE * self.details["authorization"]["saturation"]["hub"]["per_s"]))
-        cdr_rate = max(10.0, min(200.0, round(SOAK_SHARE * self.details["cdr_ingest"]["hub"]["per_s"])))
+        auth_rate = max(
+            10.0, round(self.profile.soak_share * self.details["authorization"]["saturation"]["hub"]["per_s"])
+        )
+        cdr_rate = max(
+            10.0, min(200.0, round(self.profile.soak_share * self.details["cdr_ingest"]["hub"]["per_s"]))
+        )
         samples: list[tuple[float, int]] = []
         loads = asyncio.gather(
             self.load(
@@ -918,21 +938,17 @@ class BackendRun:
             await asyncio.wait({loads}, timeout=5)
         results = await loads
         self.rows.append(soak_row(self, seconds, samples))
+        answered, refused = soak_answers(results)
+        self.rows.append(self.row("memory", "soak: open-loop requests answered", " %", answered))
+        self.rows.append(self.row("memory", "soak: refused at max_in_flight (HTTP 503)", "", refused))
         self.details["soak"] = {
             "seconds": seconds,
             "rss_kib": samples,
             "auth_rate": auth_rate,
             "cdr_rate": cdr_rate,
+            "share": self.profile.soak_share,
         }
         self.details["soak"]["loads"] = results
-
-
-# Each open-loop load of the soak (authorisation, CDRs, OICP) runs at this share of its own saturation, so
-# together they take half of the hub's core, and fan-out (closed loop, one update at a time) the rest. At a
-# quarter each they summed to three quarters: the machine's speed moves more than that margin between the
-# saturation runs and the soak, and past saturation requests queue and memory follows the queue (+36 %
-# and, once, a collapse into 10 s timeouts), which is overload, not the leak the memory bar looks for.
-SOAK_SHARE = 1 / 6
 
 
 # --- rows --------------------------------------------------------------------------------------------
@@ -1146,6 +1162,20 @@ def soak_row(run: BackendRun, seconds: float, samples: list[tuple[float, int]]) 
     return judged(row, Bar("<=", 20, on_ratio=False, unit=" %"))
 
 
+def soak_answers(loads: Sequence[dict[str, Any]]) -> tuple[float | None, int]:
+    """The share (%) of the soak's open-loop requests answered, and how many admission control refused."""
+    opened = [load for load in loads if load.get("mode") == "rate"]
+    completed = sum(int(load["completed"]) for load in opened)
+    errors = sum(int(load["errors"]) for load in opened)
+    refused = sum(
+        count
+        for load in opened
+        for kind, count in load.get("error_kinds", {}).items()
+        if kind.startswith("HTTP 503")
+    )
+    return (round(completed / (completed + errors) * 100, 1) if completed + errors else None), refused
+
+
 # --- the whole run -----------------------------------------------------------------------------------
 
 
@@ -1217,6 +1247,10 @@ async def run_all(args: argparse.Namespace) -> int:
     profile = replace(QUICK if args.quick else FULL, soak_seconds=args.soak_seconds)
     if args.seconds is not None:
         profile = replace(profile, seconds=args.seconds)
+    if args.soak_share is not None:
+        profile = replace(profile, soak_share=args.soak_share)
+    if args.max_in_flight is not None:
+        profile = replace(profile, max_in_flight=args.max_in_flight)
     if args.receivers is not None:
         profile = replace(profile, receivers=max(1, args.receivers))
     if args.cdr_cpos is not None:
@@ -1298,6 +1332,14 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--soak-seconds", type=float, help=f"memory soak length (default {FULL.soak_seconds:g}, quick mode 0)"
+    )
+    parser.add_argument(
+        "--soak-share",
+        type=float,
+        help="each open-loop soak load at this share of its saturation (default 1/6; 0.45 overloads the hub)",
+    )
+    parser.add_argument(
+        "--max-in-flight", type=int, help="the hub workers' max_in_flight (default: the hub's; 0: no limit)"
     )
     parser.add_argument("--seconds", type=float, help="override the measurement window of each figure")
     parser.add_argument("--receivers", type=int, help="fan-out receivers, the eMSP included (50; quick: 10)")
