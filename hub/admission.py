@@ -24,7 +24,7 @@ from aiohttp.typedefs import Handler
 
 from hub import errors
 from hub.metrics import Metrics
-from hub.middleware import OCPI_PREFIX, OICP_PREFIX, render_error
+from hub.middleware import partner_protocol, render_error
 
 log = structlog.get_logger("hub.admission")
 
@@ -52,32 +52,23 @@ class Admission:
         if self._metrics is not None:
             self._metrics.shed.labels(protocol).inc()
         now = time.monotonic()
-        if (
-            now - self._logged_at >= self._log_every
-        ):  # one line a second at most: shedding is cheap, logs are not
+        if now - self._logged_at >= self._log_every:  # at most one a second: shedding is cheap, logs not
             log.warning("http.overloaded", in_flight=self.in_flight, limit=self.limit, refused=self._unlogged)
             self._logged_at, self._unlogged = now, 0
         return errors.Overloaded(
             f"{self.in_flight} requests are in progress at this hub worker, its limit; "
-            f"nothing of this one was done, send it again in {errors.Overloaded.retry_after} s"
+            f"nothing of this one was done, send it again in a second"
         )
 
 
 ADMISSION = web.AppKey("admission", Admission)
 
 
-def _protocol(path: str) -> str | None:
-    for prefix, protocol in ((OCPI_PREFIX, "ocpi"), (OICP_PREFIX, "oicp")):
-        if path == prefix or path.startswith(prefix + "/"):
-            return protocol
-    return None
-
-
 @web.middleware
 async def admit(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The outermost middleware: a refused request costs no more than its answer."""
     admission = request.app[ADMISSION]
-    protocol = _protocol(request.path) if admission.limit else None
+    protocol = partner_protocol(request.path) if admission.limit else None
     if protocol is None:
         return await handler(request)
     if admission.full():

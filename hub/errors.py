@@ -51,6 +51,7 @@ class HubError(Exception):
     ocpi_http_status: ClassVar[int] = 500
     oicp_http_status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
+    retry_after: int | None = None  # seconds; sent as Retry-After when set
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         self.message = message or self.title
@@ -147,7 +148,7 @@ class RateLimited(ClientError):
     ocpi_http_status = 429
     oicp_http_status = 429
     title = "Too many requests"
-    retry_after: int = 1  # seconds, sent as Retry-After
+    retry_after: int | None = 1  # the limiter sets when the bucket holds a call again
 
 
 class UnknownService(ClientError):
@@ -194,7 +195,7 @@ class Overloaded(HubError):
     oicp_http_status = 503
     http_status = 503
     title = "The hub is at capacity; nothing was done, send it again shortly"
-    retry_after: int = 1  # seconds, sent as Retry-After
+    retry_after: int | None = 1
 
 
 class ClientApiUnusable(HubError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from aiohttp import web
@@ -42,9 +42,21 @@ _HTTP_ERRORS: dict[int, type[errors.HubError]] = {
 }
 
 
+PartnerProtocol = Literal["ocpi", "oicp"]
+_FRONT_DOORS: tuple[tuple[str, PartnerProtocol], ...] = ((OCPI_PREFIX, "ocpi"), (OICP_PREFIX, "oicp"))
+
+
+def partner_protocol(path: str) -> PartnerProtocol | None:
+    """The protocol of a partner's request by its front door; None for the operator's (admin, health)."""
+    for prefix, protocol in _FRONT_DOORS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return protocol
+    return None
+
+
 def render_error(request: web.Request, error: errors.HubError) -> web.Response:
     response = _render(request, error)
-    if isinstance(error, errors.RateLimited | errors.Overloaded):
+    if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
 

@@ -34,7 +34,14 @@ from hub.cli import output
 from hub.config import Settings
 from hub.errors import HubError, InvalidParameters
 from hub.keys import DB
-from hub.middleware import CORRELATION_ID, OCPI_PREFIX, OICP_PREFIX, REQUEST_ID, render_error
+from hub.middleware import (
+    CORRELATION_ID,
+    OICP_PREFIX,
+    REQUEST_ID,
+    PartnerProtocol,
+    partner_protocol,
+    render_error,
+)
 from hub.ocpi.routing_headers import FROM_COUNTRY, FROM_PARTY, TO_COUNTRY, TO_PARTY
 from hub.store import migrate
 from hub.store.db import Database
@@ -45,7 +52,7 @@ from hub.validation import parse_id, parse_time
 log = structlog.get_logger("hub.traffic")
 
 Direction = Literal["in", "out"]
-Protocol = Literal["ocpi", "oicp"]
+Protocol = PartnerProtocol
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
 
 # The OCPI module identifiers (hub/ocpi/endpoints.py, checked equal in the tests). Not imported from
@@ -263,10 +270,6 @@ async def lifecycle(app: web.Application) -> AsyncIterator[None]:
 # --- inbound -------------------------------------------------------------------------------------------
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + "/")
-
-
 def _ocpi_module(segments: list[str]) -> str:
     """``/ocpi/2.2.1/sender/locations/...`` is ``locations``; ``/ocpi/versions`` and ``/ocpi/2.2.1`` are
     ``versions`` (the version details belong to the versions module, 2.2.1 §6)."""
@@ -340,9 +343,7 @@ async def record_inbound(request: web.Request, handler: Handler) -> web.StreamRe
     included. Placed inside, it renders a :class:`HubError` the same way to learn its status.
     """
     recorder = request.app.get(TRAFFIC)
-    protocol: Protocol | None = (
-        "ocpi" if _under(request.path, OCPI_PREFIX) else "oicp" if _under(request.path, OICP_PREFIX) else None
-    )
+    protocol = partner_protocol(request.path)
     if recorder is None or protocol is None:
         return await handler(request)
     at, started = utcnow(), time.perf_counter()
