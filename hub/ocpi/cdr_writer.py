@@ -13,8 +13,7 @@ workers, the same CDR at once), the batch is rolled back whole and its CDRs are 
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from sqlmodel import col
 from hub import outbox
 from hub.config import Settings
 from hub.ledger.booking import book_new_cdrs
+from hub.store.batch import Batched
 from hub.store.db import Database
 from hub.store.models import Cdr
 
@@ -35,8 +35,6 @@ Stored = tuple[Cdr, bool]  # the stored row, and whether this POST created it
 class _Pending:
     row: Cdr
     kind: str  # the outbox kind that delivers it
-    future: asyncio.Future[Stored]
-    taken: bool = field(default=False)
 
     @property
     def key(self) -> Key:
@@ -49,39 +47,17 @@ class CdrWriter:
     def __init__(self, db: Database, settings: Settings, *, max_batch: int = 256) -> None:
         self._db = db
         self._settings = settings
-        self._max_batch = max_batch
-        self._queue: list[_Pending] = []
-        self._turn = asyncio.Lock()
-        self.batches = 0  # batch transactions tried: how many POSTs shared one shows in the tests
+        self._batched: Batched[_Pending, Stored] = Batched(
+            self._store_batch, alone=self._store_one, max_batch=max_batch
+        )
+
+    @property
+    def batches(self) -> int:
+        """Batch transactions tried: how many POSTs shared one shows in the tests."""
+        return self._batched.rounds
 
     async def store(self, row: Cdr, kind: str) -> Stored:
-        pending = _Pending(row, kind, asyncio.get_running_loop().create_future())
-        self._queue.append(pending)
-        async with self._turn:
-            while not pending.taken:
-                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-                for taken in batch:
-                    taken.taken = True
-                # Shielded: a POST whose client went away must not abandon the others' commit half-way.
-                await asyncio.shield(asyncio.ensure_future(self._commit(batch)))
-        return await pending.future
-
-    async def _commit(self, batch: list[_Pending]) -> None:
-        self.batches += 1
-        try:
-            results = await self._store_batch(batch)
-        except IntegrityError:
-            for pending in batch:
-                await self._settle_alone(pending)
-            return
-        except Exception as exc:  # e.g. the database is locked or full: every POST of the batch hears it
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(exc)
-            return
-        for pending, result in zip(batch, results, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(result)
+        return await self._batched(_Pending(row, kind))
 
     async def _store_batch(self, batch: list[_Pending]) -> list[Stored]:
         results: list[Stored] = []
@@ -101,16 +77,6 @@ class CdrWriter:
                 await self._queue_and_book(session, list(new.values()))
         return results
 
-    async def _settle_alone(self, pending: _Pending) -> None:
-        try:
-            result = await self._store_one(pending)
-        except Exception as exc:
-            if not pending.future.done():
-                pending.future.set_exception(exc)
-            return
-        if not pending.future.done():
-            pending.future.set_result(result)
-
     async def _store_one(self, pending: _Pending) -> Stored:
         row = Cdr(**pending.row.model_dump(exclude={"id"}))  # not the rolled-back batch's object
         try:
@@ -119,7 +85,7 @@ class CdrWriter:
                 if pending.key in known:
                     return known[pending.key], False
                 await _insert(session, [row])
-                await self._queue_and_book(session, [_Pending(row, pending.kind, pending.future)])
+                await self._queue_and_book(session, [_Pending(row, pending.kind)])
         except IntegrityError:
             async with self._db.session() as session:
                 known = await _stored(session, {pending.key})

@@ -21,6 +21,7 @@ from hub.ocpi.endpoints import find_endpoint
 from hub.ocpi.hubstore import load_exact
 from hub.ocpi.relay import connection_of, send
 from hub.oicp.directory import Member
+from hub.store.db import Database
 from hub.store.models import HubObject, OicpSession
 from schemas.canonical.token import TokenRef
 from schemas.oicp.v2_3 import Identification, eRoamingAcknowledgement
@@ -31,19 +32,34 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hub.oicp.bridge")
 
 
-# Built once (every AuthorizeStart runs one). By UID: every token published under it, through the
+# Built once (every AuthorizeStart runs one). By UID: every token published under the UIDs of the
+# AuthorizeStarts that arrived together, through the
 # (module, object_id) index, and the candidates picked from them here; the owners as a row-value IN list
 # made SQLite walk every token of every eMSP instead. By contract id: the candidates' tokens whose body
 # names it (that one reads each candidate's tokens).
 _COLUMNS = (col(HubObject.country_code), col(HubObject.party_id), col(HubObject.body))
-_TOKENS_BY_UID = select(*_COLUMNS).where(
-    col(HubObject.module) == "tokens", col(HubObject.object_id) == bindparam("wanted")
+_TOKENS_BY_UIDS = select(col(HubObject.object_id), *_COLUMNS).where(
+    col(HubObject.module) == "tokens", col(HubObject.object_id).in_(bindparam("wanted", expanding=True))
 )
 _TOKENS_BY_CONTRACT = select(*_COLUMNS).where(
     col(HubObject.module) == "tokens",
     tuple_(col(HubObject.country_code), col(HubObject.party_id)).in_(bindparam("owners", expanding=True)),
     col(HubObject.body).like(bindparam("wanted"), escape="\\"),
 )
+
+
+Published = list[tuple[str, str, str]]  # (country code, party id, body) of each token under a UID
+
+
+async def published_by_uid(db: Database, uids: list[str]) -> list[Published]:
+    """Every token published under each of ``uids`` (upper case), in one query: the AuthorizeStarts that
+    arrive while one reads share the next read (``OicpContext.tokens_by_uid``, hub/store/batch.py)."""
+    async with db.engine.connect() as connection:  # Core: no ORM session needed
+        rows = (await connection.execute(_TOKENS_BY_UIDS, {"wanted": sorted(set(uids))})).all()
+    found: dict[str, Published] = {}
+    for uid, cc, pid, body in rows:
+        found.setdefault(uid, []).append((cc, pid, body))
+    return [found.get(uid, []) for uid in uids]
 
 
 def _like_escaped(text: str) -> str:
@@ -64,12 +80,11 @@ async def stored_tokens(
     by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
     params: dict[str, Any]
     if wanted.contract_id is None:
-        query, params = _TOKENS_BY_UID, {"wanted": wanted.uid.upper()}
+        rows = await ctx.tokens_by_uid(wanted.uid.upper())
     else:
         params = {"owners": list(by_ref), "wanted": f"%{_like_escaped(wanted.contract_id)}%"}
-        query = _TOKENS_BY_CONTRACT
-    async with ctx.db.engine.connect() as connection:  # Core: no ORM session needed
-        rows = (await connection.execute(query, params)).all()
+        async with ctx.db.engine.connect() as connection:  # Core: no ORM session needed
+            rows = list((await connection.execute(_TOKENS_BY_CONTRACT, params)).all())
     found: dict[int, dict[str, Any]] = {}
     for cc, pid, body in rows:
         if (cc, pid) not in by_ref:  # published by an eMSP that is no candidate here

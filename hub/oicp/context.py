@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,9 +13,11 @@ from hub.config import Settings
 from hub.errors import UnknownReceiver
 from hub.limits import RateLimiter
 from hub.ocpi.context import OcpiContext
+from hub.oicp.bridge import Published, published_by_uid
 from hub.oicp.client import OicpClient, PartnerLink
 from hub.oicp.limits import PushGate
 from hub.routing import RoutingCore
+from hub.store.batch import Batched
 from hub.store.db import Database
 from hub.store.models import Party
 
@@ -33,12 +36,15 @@ class OicpContext:
     authorized_by: TtlCache[str, int | None] = field(init=False)
     links: TtlCache[int, PartnerLink | None] = field(init=False)
     tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    # Upper-case UID -> the OCPI tokens published under it; concurrent AuthorizeStarts share one read.
+    tokens_by_uid: Batched[str, Published] = field(init=False)
 
     def __post_init__(self) -> None:
         oicp = self.settings.oicp
         object.__setattr__(self, "limiter", RateLimiter(oicp.rate_limits, oicp.rate_limit_burst))
         object.__setattr__(self, "authorized_by", TtlCache(oicp.authorization_cache_seconds))
         object.__setattr__(self, "links", TtlCache(self.settings.ocpi.cache_seconds))
+        object.__setattr__(self, "tokens_by_uid", Batched(functools.partial(published_by_uid, self.db)))
 
     def background(self, task: asyncio.Task[None]) -> None:
         """Keep a task that outlives its request (a command carried out over OICP) until it ends."""

@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import Insert, Table, event, insert, text
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hub.config import DatabaseSettings
+from hub.store.batch import Batched
 
 
 def is_sqlite(url: str) -> bool:
@@ -147,6 +148,7 @@ class Database:
         self._writer: AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if is_sqlite(settings.url) else contextlib.nullcontext()
         )
+        self._inserts: dict[str, Batched[Mapping[str, Any], None]] = {}
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -165,6 +167,23 @@ class Database:
         without the ORM session's bookkeeping (SQLite's writers queue on the same lock as above)."""
         async with self._writer, self.engine.begin() as connection:
             yield connection
+
+    async def insert(self, table: Table, values: Mapping[str, Any]) -> None:
+        """Insert one row into ``table``, committed when this returns.
+
+        Concurrent inserts into one table share a transaction and one executemany (hub/store/batch.py):
+        for a row written on every request (an OICP session) the round's fixed cost is most of the work.
+        ``values`` must name every column the table's other inserts name (one statement serves them all).
+        """
+        batched = self._inserts.get(table.name)
+        if batched is None:
+            batched = self._inserts[table.name] = Batched(functools.partial(self._insert_all, insert(table)))
+        await batched(values)
+
+    async def _insert_all(self, statement: Insert, rows: list[Mapping[str, Any]]) -> list[None]:
+        async with self.write() as connection:
+            await connection.execute(statement, rows)
+        return [None] * len(rows)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -143,8 +143,12 @@ async def test_a_uid_published_by_several_emsps_is_read_as_each_candidates_own(
 async def test_the_uid_look_up_walks_an_index_not_every_token(oicp_hub: OicpHub) -> None:
     """With the owners as a row-value IN list, SQLite read every token of every eMSP on each call."""
     engine = oicp_hub.db.engine
-    statement = bridge._TOKENS_BY_UID.params(wanted=UID)
-    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    statement = bridge._TOKENS_BY_UIDS.params(wanted=[UID, "04A1B2C3"])  # a batch of two look-ups
+    sql = str(
+        statement.compile(
+            dialect=engine.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}
+        )
+    )
     async with engine.connect() as connection:
         plan = [str(row[-1]) for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
     assert plan == [
