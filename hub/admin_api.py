@@ -78,12 +78,16 @@ async def list_agreements(request: web.Request) -> web.Response:
 
 async def add_agreement(request: web.Request) -> web.Response:
     data = parse_model(agreements.AgreementCreate, await read_json(request))
-    return _json(await agreements.add_agreement(request.app[DB], data), status=201)
+    view = await agreements.add_agreement(request.app[DB], data)
+    request.app[OCPI].forget()  # this worker routes under it at once; others within [ocpi] cache_seconds
+    return _json(view, status=201)
 
 
 async def remove_agreement(request: web.Request) -> web.Response:
     agreement_id = _int_param(request, "id")
-    return _json(await agreements.remove_agreement(request.app[DB], agreement_id=agreement_id))
+    view = await agreements.remove_agreement(request.app[DB], agreement_id=agreement_id)
+    request.app[OCPI].forget()
+    return _json(view)
 
 
 async def show_config(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from hub.errors import ServiceNotAvailable
 from hub.ocpi.endpoints import find_endpoint
 from hub.ocpi.hubstore import load_exact
 from hub.ocpi.relay import connection_of, send
-from hub.oicp.directory import Member
+from hub.oicp.directory import Candidates, Member
 from hub.store.db import Database
 from hub.store.models import HubObject, OicpSession
 from schemas.canonical.token import TokenRef
@@ -67,17 +67,17 @@ def _like_escaped(text: str) -> str:
 
 
 async def stored_tokens(
-    ctx: OicpContext, emps: list[Member], identification: Identification
+    ctx: OicpContext, emps: Candidates, identification: Identification
 ) -> dict[int, dict[str, Any]]:
     """The OCPI tokens these eMSPs published to the hub for this medium (by UID, or by contract id),
     by the eMSP's party id.
 
     One query for every candidate: an RFID UID names no provider, so all contracted eMSPs are candidates.
     """
-    if not emps:
+    by_ref = emps.ocpi_by_ref
+    if not by_ref:
         return {}
     wanted = oicp_identification.to_token(identification)
-    by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in emps}
     params: dict[str, Any]
     if wanted.contract_id is None:
         rows = await ctx.tokens_by_uid(wanted.uid.upper())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from hub.errors import (
     UnknownReceiver,
 )
 from hub.oicp import authdata, bridge, directory, sessions
-from hub.oicp.directory import Member
+from hub.oicp.directory import Candidates, Member
 from hub.oicp.evse_query import evse_key
 from hub.oicp.sessions import SessionKind
 from hub.store.models import OicpEvse, OicpSession
@@ -166,58 +166,55 @@ def session_row(
     )
 
 
-async def _candidates(ctx: OicpContext, cpo: Member, identification: Identification) -> list[Member]:
+async def _candidates(ctx: OicpContext, cpo: Member, identification: Identification) -> Candidates:
     """The EMPs that may authorise this medium at this CPO; 210 when there are none (notes §4.2 step 2)."""
-    emps = await directory.contracted_emps(ctx.db, ctx.settings, cpo, ctx.ocpi.roster)
+    emps = await directory.candidates(ctx.db, ctx.settings, cpo, ctx.ocpi.roster)
     evco_id = identification.evco_id
     if evco_id is not None:
         prefix = provider_id_of(evco_id)
-        emps = [emp for emp in emps if normalise_oicp_id(emp.oicp_id) == prefix]
+        emps = Candidates([emp for emp in emps.members if normalise_oicp_id(emp.oicp_id) == prefix])
     if not emps:
         raise NoAgreement(f"no EMP with a contract with {cpo.oicp_id} can authorise this medium")
     return emps
 
 
-async def decide(ctx: OicpContext, cpo: Member, emps: list[Member], request: Any, session_id: str) -> Verdict:
+async def decide(ctx: OicpContext, cpo: Member, emps: Candidates, request: Any, session_id: str) -> Verdict:
     # The OCPI candidates' published tokens, read once: the offline check and the real-time asks share them.
-    published = await bridge.stored_tokens(
-        ctx, [emp for emp in emps if not emp.is_oicp], request.identification
-    )
+    published = await bridge.stored_tokens(ctx, emps, request.identification)
     offline = await _offline(ctx, emps, request.identification, published)
     if offline is not None:
         return offline
     ask = functools.partial(_ask, ctx, cpo, request, session_id, published)
     key = lookup_key(request.identification)
     cached = ctx.authorized_by.peek(key)
-    preferred = [emp for emp in emps if emp.party_fk == cached]
-    if preferred:
-        verdict = await ask(preferred[0])
+    preferred = emps.by_fk.get(cached) if cached is not None else None
+    if preferred is not None:
+        verdict = await ask(preferred)
         if verdict.authorized:
             return verdict
         ctx.authorized_by.forget(key)
-        emps = [emp for emp in emps if emp.party_fk != cached] or preferred
-    verdict = await _first_yes(ask, emps)
+        emps = emps.without(preferred.party_fk) or Candidates([preferred])
+    verdict = await _first_yes(ask, emps.members)
     if verdict.authorized and verdict.emp is not None:
         ctx.authorized_by.put(key, verdict.emp.party_fk)
     return verdict
 
 
 async def _offline(
-    ctx: OicpContext, emps: list[Member], identification: Identification, published: dict[int, dict[str, Any]]
+    ctx: OicpContext, emps: Candidates, identification: Identification, published: dict[int, dict[str, Any]]
 ) -> Verdict | None:
     """Pushed authentication data (OICP EMPs) and whitelisted stored tokens (OCPI eMSPs) (§4.2 step 4)."""
-    by_fk = {emp.party_fk: emp for emp in emps}
-    oicp = {emp.party_fk for emp in emps if emp.is_oicp}
-    match = await authdata.offline_match(ctx.db, identification, oicp) if oicp else None
-    if match is not None and match.provider_party_fk in by_fk:
-        return Verdict(True, StatusCodeType.SUCCESS.value, by_fk[match.provider_party_fk], offline=True)
+    oicp = emps.oicp_fks
+    match = await authdata.offline_match(ctx.db, identification, set(oicp)) if oicp else None
+    if match is not None and match.provider_party_fk in emps.by_fk:
+        return Verdict(True, StatusCodeType.SUCCESS.value, emps.by_fk[match.provider_party_fk], offline=True)
     allowed = bridge.whitelisted(published)
     if allowed is not None:
-        return Verdict(True, StatusCodeType.SUCCESS.value, by_fk[allowed], offline=True)
+        return Verdict(True, StatusCodeType.SUCCESS.value, emps.by_fk[allowed], offline=True)
     return None
 
 
-async def _first_yes(ask: Callable[[Member], Awaitable[Verdict]], emps: list[Member]) -> Verdict:
+async def _first_yes(ask: Callable[[Member], Awaitable[Verdict]], emps: Sequence[Member]) -> Verdict:
     """Ask every candidate at once; the first Authorized wins and the others are no longer waited for."""
     tasks = [asyncio.ensure_future(ask(emp)) for emp in emps]
     refusals: list[Verdict] = []

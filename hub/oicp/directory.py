@@ -44,6 +44,30 @@ class Member:
         return self.is_oicp or self.status == ConnectionStatus.CONNECTED
 
 
+class Candidates:
+    """The EMPs one AuthorizeStart may ask, with the look-ups it makes of them built once.
+
+    An RFID UID names no provider, so on a hub with hundreds of eMSPs every AuthorizeStart has them all
+    as candidates; the roster cache keeps one of these per CPO (:func:`candidates`), so that the
+    per-request work does not grow with the number of admitted eMSPs.
+    """
+
+    __slots__ = ("by_fk", "members", "ocpi", "ocpi_by_ref", "oicp_fks")
+
+    def __init__(self, members: list[Member]) -> None:
+        self.members = tuple(members)
+        self.by_fk = {emp.party_fk: emp for emp in members}
+        self.ocpi = tuple(emp for emp in members if not emp.is_oicp)
+        self.ocpi_by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in self.ocpi}
+        self.oicp_fks = frozenset(emp.party_fk for emp in members if emp.is_oicp)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def without(self, party_fk: int) -> Candidates:
+        return Candidates([emp for emp in self.members if emp.party_fk != party_fk])
+
+
 def derived_id(ref: PartyRef, role: Role) -> str:
     return f"{ref.country_code}*{ref.party_id}" if role is Role.CPO else f"{ref.country_code}-{ref.party_id}"
 
@@ -102,6 +126,17 @@ async def contracted_emps(
     ]
     partners = await agreements.emsps_of(db, settings, cpo.ref)  # one query, not one per EMP
     return [emp for emp in reachable if partners is None or emp.ref in partners]
+
+
+async def candidates(db: Database, settings: Settings, cpo: Member, roster: TtlCache[Any, Any]) -> Candidates:
+    """:func:`contracted_emps` as :class:`Candidates`, kept in ``roster`` (forgotten with it on a change
+    of parties or agreements in this process, within its ttl elsewhere)."""
+
+    async def load() -> Candidates:
+        return Candidates(await contracted_emps(db, settings, cpo, roster))
+
+    found: Candidates = await roster.get(("candidates", cpo.party_fk), load)
+    return found
 
 
 async def contracted(db: Database, settings: Settings, cpo: Member, emp: Member) -> bool:

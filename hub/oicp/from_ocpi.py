@@ -87,7 +87,7 @@ async def authorize(inbound: Inbound, emps: list[Member], uid: str, token_type: 
         }
     )
     session_id = sessions.new_session_id()
-    verdict = await charging.decide(ctx, cpo, emps, request, session_id)
+    verdict = await charging.decide(ctx, cpo, directory.Candidates(emps), request, session_id)
     emp = verdict.emp if verdict.emp is not None else emps[0]
     reference = None
     if verdict.authorized and verdict.emp is not None:

@@ -111,6 +111,35 @@ async def test_under_the_explicit_policy_only_emps_with_an_agreement_are_asked(
     assert stranger.received == [] and len(contracted.received_for("eRoamingAuthorizeStart")) == 1
 
 
+async def test_an_agreement_made_or_ended_through_the_admin_api_counts_at_once(
+    oicp_hub: OicpHub, partner: PartnerFactory, admin_headers: dict[str, str]
+) -> None:
+    # Each CPO's candidate EMPs are kept with the roster (cache_seconds): a change through this worker's
+    # admin API must not wait for them to expire.
+    object.__setattr__(oicp_hub.settings, "agreements", "explicit")
+    assert oicp_hub.settings.ocpi.cache_seconds >= 1
+    cpo = await partner("cpo", "DE", "CPO")
+    emp = await partner("emp", "DE", "YES", tokens=[UID])
+    assert (await cpo.authorize_start(UID, EVSE))["StatusCode"]["Code"] == "210"
+    pair = {
+        "cpo": {"country_code": "DE", "party_id": "CPO"},
+        "emsp": {"country_code": "DE", "party_id": "YES"},
+    }
+    async with oicp_hub.http.post(
+        f"{oicp_hub.url}/admin/api/agreements", json=pair, headers=admin_headers
+    ) as response:
+        assert response.status == 201, await response.text()
+        agreement_id = (await response.json())["id"]
+    answer = await cpo.authorize_start(UID, EVSE)
+    assert (answer["AuthorizationStatus"], answer["ProviderID"]) == ("Authorized", "DE-YES")
+    async with oicp_hub.http.delete(
+        f"{oicp_hub.url}/admin/api/agreements/{agreement_id}", headers=admin_headers
+    ) as response:
+        assert response.status == 200, await response.text()
+    assert (await cpo.authorize_start(UID, EVSE))["StatusCode"]["Code"] == "210"
+    assert len(emp.received_for("eRoamingAuthorizeStart")) == 1
+
+
 async def test_authorize_stop_goes_to_the_emp_of_the_session(partner: PartnerFactory) -> None:
     cpo = await partner("cpo", "DE", "CPO")
     other_cpo = await partner("cpo", "DE", "OCP")
