@@ -94,7 +94,15 @@ async def test_simulated_cpo_registers_with_a_hub_process(tmp_path: Path) -> Non
             ) as r:
                 assert (await r.json())["status"] == "CONNECTED"
     finally:
+        # A process that ignores SIGTERM fails the test within seconds instead of hanging the suite.
+        stuck = []
         for process in (sim, hub):
             if process is not None and process.returncode is None:
                 process.terminate()
-                await process.wait()
+                try:
+                    await asyncio.wait_for(process.wait(), 15)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+                    stuck.append(process.pid)
+        assert not stuck, f"processes {stuck} did not stop within 15 s of SIGTERM"
