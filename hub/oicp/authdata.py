@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -125,7 +126,7 @@ def _record(member: IdentificationMember, with_hash: bool) -> dict[str, Any]:
 
 
 async def offline_match(
-    db: Database, identification: Identification, provider_party_fks: set[int] | None
+    db: Database, identification: Identification, provider_party_fks: AbstractSet[int] | None
 ) -> OfflineMatch | None:
     """The pushed record that authorises this medium, among these EMP partners (all when None).
 

@@ -205,7 +205,7 @@ async def _offline(
 ) -> Verdict | None:
     """Pushed authentication data (OICP EMPs) and whitelisted stored tokens (OCPI eMSPs) (§4.2 step 4)."""
     oicp = emps.oicp_fks
-    match = await authdata.offline_match(ctx.db, identification, set(oicp)) if oicp else None
+    match = await authdata.offline_match(ctx.db, identification, oicp) if oicp else None
     if match is not None and match.provider_party_fk in emps.by_fk:
         return Verdict(True, StatusCodeType.SUCCESS.value, emps.by_fk[match.provider_party_fk], offline=True)
     allowed = bridge.whitelisted(published)

@@ -52,13 +52,14 @@ class Candidates:
     per-request work does not grow with the number of admitted eMSPs.
     """
 
-    __slots__ = ("by_fk", "members", "ocpi", "ocpi_by_ref", "oicp_fks")
+    __slots__ = ("by_fk", "members", "ocpi_by_ref", "oicp_fks")
 
     def __init__(self, members: list[Member]) -> None:
         self.members = tuple(members)
         self.by_fk = {emp.party_fk: emp for emp in members}
-        self.ocpi = tuple(emp for emp in members if not emp.is_oicp)
-        self.ocpi_by_ref = {(emp.ref.country_code, emp.ref.party_id): emp for emp in self.ocpi}
+        self.ocpi_by_ref = {
+            (emp.ref.country_code, emp.ref.party_id): emp for emp in members if not emp.is_oicp
+        }
         self.oicp_fks = frozenset(emp.party_fk for emp in members if emp.is_oicp)
 
     def __len__(self) -> int:
