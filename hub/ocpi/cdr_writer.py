@@ -107,18 +107,27 @@ class CdrWriter:
 
 _CDR_TABLE = Cdr.__table__  # type: ignore[attr-defined]
 _CDR_COLUMNS = [column.key for column in _CDR_TABLE.columns if column.key != "id"]
-_CDR_INSERT = insert(_CDR_TABLE).returning(_CDR_TABLE.c.id, sort_by_parameter_order=True)
+# RETURNING the unique key beside the id, and each row matched to its id by that key: asked to return the
+# ids in parameter order instead (``sort_by_parameter_order``), SQLAlchemy has no way to do it on SQLite
+# for a server-generated id and ran one INSERT per CDR; unordered, a batch is one multi-row INSERT.
+_CDR_INSERT = insert(_CDR_TABLE).returning(
+    _CDR_TABLE.c.id, _CDR_TABLE.c.country_code, _CDR_TABLE.c.party_id, _CDR_TABLE.c.cdr_key
+)
 
 
 async def _insert(session: AsyncSession, rows: list[Cdr]) -> None:
     """Insert ``rows`` in one statement and give each its id; they stay outside the session.
 
     The ORM's unit of work (add, flush) cost a group commit more than the insert itself, on the event loop.
+    The rows' keys are distinct (the caller keeps one row per key).
     """
     values = [{key: getattr(row, key) for key in _CDR_COLUMNS} for row in rows]
-    ids = (await session.execute(_CDR_INSERT, values)).scalars().all()
-    for row, cdr_fk in zip(rows, ids, strict=True):
-        row.id = cdr_fk
+    ids = {
+        (country_code, party_id, cdr_key): cdr_fk
+        for cdr_fk, country_code, party_id, cdr_key in await session.execute(_CDR_INSERT, values)
+    }
+    for row in rows:
+        row.id = ids[(row.country_code, row.party_id, row.cdr_key)]
 
 
 async def _stored(session: AsyncSession, keys: set[Key]) -> dict[Key, Cdr]:

@@ -7,9 +7,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from hub import outbox
 from hub.keys import DB, OCPI
+from hub.ledger.booking import party_of
 from hub.ocpi import cdr_writer
 from hub.store.models import Cdr, JournalEntry, OutboxItem
 from tests.ocpi.conftest import PlatformFactory, RunningHub, connected, eventually
@@ -116,3 +118,45 @@ async def test_the_duplicate_look_up_walks_the_unique_index(hub: RunningHub) -> 
         plan = [str(row[-1]) for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
     assert not any(step.startswith("SCAN") for step in plan), plan
     assert any("USING INDEX" in step for step in plan), plan
+
+
+async def test_a_batch_inserts_its_cdrs_in_one_statement_and_each_keeps_its_own_id(
+    hub: RunningHub, platform: PlatformFactory
+) -> None:
+    """One multi-row INSERT per batch (not one per CDR), and each row's id matched to it by its key: the
+    same CDR ids from two CPOs in one batch must not swap their deliveries or ledger entries."""
+    await connected(hub, platform, ("DE", "EMA", "EMSP"))
+    cpa = await connected(hub, platform, ("NL", "CPA", "CPO"))
+    cpb = await connected(hub, platform, ("BE", "CPB", "CPO"))
+    inserts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO cdr "):
+            inserts.append(statement)
+
+    engine = hub.app[DB].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answers = await asyncio.gather(
+            *(
+                cpo.post_cdr(cdr_of(owner, ("DE", "EMA"), cdr_id=f"S{n}"))
+                for n in range(10)
+                for cpo, owner in ((cpa, ("NL", "CPA")), (cpb, ("BE", "CPB")))
+            )
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [answer.status for answer in answers] == [201] * 20
+    assert len(inserts) < 20  # CDRs shared statements
+    async with hub.app[DB].session() as session:
+        cdrs = {row.id: row for row in (await session.execute(select(Cdr))).scalars()}
+        entries = list((await session.execute(select(JournalEntry))).scalars())
+        queued = list((await session.execute(select(OutboxItem).where(OutboxItem.kind == "cdr"))).scalars())
+    assert len(cdrs) == 20
+    assert sorted(entry.source_cdr_fk for entry in entries) == sorted(cdrs)
+    for entry in entries:  # booked against the CPO that sent that very CDR
+        cdr = cdrs[entry.source_cdr_fk]
+        assert entry.cpo == party_of(cdr.country_code, cdr.party_id)
+    assert sorted(item.payload["cdr"] for item in queued) == sorted(cdrs)
+    for item in queued:  # each delivery on its own CPO's line
+        assert item.line == outbox.cdr_line(cdrs[item.payload["cdr"]])
